@@ -1,0 +1,30 @@
+# The two commands: `make demo` (build the dataset, rehearse the incidents, write reports) and `make test`.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+DEMO_SCALE ?= 0.1
+
+.PHONY: install demo test bench clean-data
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+demo: install
+	$(PY) -m rehearse.demo --scale $(DEMO_SCALE)
+
+test: install
+	$(VENV)/bin/pytest
+
+bench: install
+	$(PY) bench/datagen.py --quick
+
+clean-data:
+	-$(VENV)/bin/rehearse server stop
+	rm -rf data/

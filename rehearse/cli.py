@@ -1,0 +1,150 @@
+"""The `rehearse` command: a thin layer over datagen.build, rehearse.run and rehearse.plan."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from dbserver.errors import RehearsalError
+
+from .config import RehearsalConfig
+
+EXIT_OK, EXIT_MIGRATION_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+DIRT_FIELDS = ("dirt_orphan_items", "dirt_duplicate_emails", "dirt_null_currency", "dirt_bad_transaction_ids")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line and exit 2, instead of argparse's usage block
+        print(f"FAILED: {message}; see `{self.prog} --help`", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _config_flags(parser: argparse.ArgumentParser, only: tuple[str, ...] | None = None) -> None:
+    """One flag per RehearsalConfig field, same name with dashes: the CLI cannot drift from the API."""
+    kinds = {"float": float, "int": int, "int | None": int, "str | None": str, "float | None": float}
+    for f in fields(RehearsalConfig):
+        if only is not None and f.name not in only:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if f.type == "bool":
+            parser.add_argument(flag, action="store_true", default=None, help=f"(default {f.default})")
+        else:
+            parser.add_argument(flag, type=_typed(kinds[f.type], flag), default=None, metavar=f.name.upper(),
+                                help=f"(default {f.default})")
+
+
+def _typed(kind, flag: str):
+    def convert(text: str):
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} takes a {kind.__name__}, got {text!r}") from None
+    return convert
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="rehearse", description="Rehearse a PostgreSQL migration under live traffic.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    gen = sub.add_parser("datagen", help="build (or reuse) the synthetic dataset template")
+    _config_flags(gen, only=("scale", "seed", "dsn") + DIRT_FIELDS)
+    gen.add_argument("--rebuild", action="store_true", help="rebuild even if the template exists")
+    gen.add_argument("--info", action="store_true", help="print the template's manifest, build nothing")
+
+    srv = sub.add_parser("server", help="the embedded PostgreSQL")
+    srv.add_argument("action", choices=["start", "stop", "status"])
+
+    run = sub.add_parser("run", help="rehearse a migration under traffic")
+    run.add_argument("path", help="a .sql file, a folder with up.sql[/down.sql], or a Flyway folder")
+    _config_flags(run)
+    run.add_argument("--json", metavar="FILE", help="write the JSON summary here")
+
+    plan = sub.add_parser("plan", help="dry run: statements, transactions, expected locks; nothing executed")
+    plan.add_argument("path")
+    plan.add_argument("--json", metavar="FILE", help="write the plan as JSON here")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except RehearsalError as exc:
+        if args.debug:
+            raise
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("FAILED: interrupted; scratch databases were dropped", file=sys.stderr)
+        return 130
+
+
+def _options(args, names) -> dict:
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
+def _cmd_datagen(args) -> int:
+    import datagen
+
+    opts = _options(args, ("scale", "seed", "dsn") + DIRT_FIELDS)
+    config = RehearsalConfig(**opts)  # validates scale and rates the same way everywhere
+    import dbserver
+    server = dbserver.open_server(config.dsn)
+    dirt = datagen.Dirt(**{f[len("dirt_"):]: getattr(config, f) for f in DIRT_FIELDS})
+    if args.info:
+        manifest = datagen.info(config.scale, config.seed, dirt=dirt, server=server)
+        if manifest is None:
+            print(f"FAILED: no dataset for scale {config.scale} seed {config.seed}; "
+                  "build it with `rehearse datagen`", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(json.dumps(manifest, indent=2, default=str))
+        return EXIT_OK
+    dataset = datagen.build(scale=config.scale, seed=config.seed, dirt=dirt, server=server, rebuild=args.rebuild)
+    print(dataset.name)
+    return EXIT_OK
+
+
+def _cmd_server(args) -> int:
+    from dbserver import embedded, open_server
+
+    if args.action == "stop":
+        print("embedded PostgreSQL stopped" if embedded.stop() else "embedded PostgreSQL was not running")
+    elif args.action == "start":
+        server = open_server(None)
+        print(f"embedded PostgreSQL {server.version} running, data in {embedded.pgdata()}")
+    else:
+        pid = embedded.running_pid()
+        print(f"embedded PostgreSQL running (pid {pid})" if pid else "embedded PostgreSQL not running")
+    return EXIT_OK
+
+
+def _cmd_plan(args) -> int:
+    from .migration import plan
+
+    result = plan(args.path)
+    print(result.to_text())
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.to_dict(), indent=2))
+    return EXIT_OK
+
+
+def _cmd_run(args) -> int:
+    from .display import print_run
+    from .runner import run
+    from .summary import summary
+
+    result = run(args.path, **_options(args, RehearsalConfig.names()))
+    data = summary(result)
+    print_run(result, data)
+    if args.json:
+        Path(args.json).write_text(json.dumps(data, indent=2))
+    return EXIT_MIGRATION_FAILED if result.failed else EXIT_OK
+
+
+COMMANDS = {"datagen": _cmd_datagen, "server": _cmd_server, "plan": _cmd_plan, "run": _cmd_run}
+
+if __name__ == "__main__":
+    sys.exit(main())

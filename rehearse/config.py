@@ -1,0 +1,66 @@
+"""One rehearsal's parameters: the names are shared by the CLI flags, the notebooks and the manifest."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+from dbserver.errors import BadInput
+
+
+@dataclass(frozen=True)
+class RehearsalConfig:
+    scale: float = 0.1                    # dataset scale factor (1 = production-like, 10 M orders)
+    seed: int = 42                        # dataset seed: same scale + seed = same rows
+    dsn: str | None = None                # PostgreSQL URL; None = the embedded server
+    rate: float = 200.0                   # application transactions per second (open loop)
+    clients: int = 8                      # application connections
+    warmup: float = 5.0                   # seconds of traffic before the migration
+    cooldown: float = 5.0                 # seconds of traffic after it
+    setup: str | None = None              # SQL file run on the scratch copy before traffic (not measured)
+    keep: bool = False                    # keep the scratch database after the run
+    lock_timeout: int | None = None       # migration's lock_timeout, ms
+    app_statement_timeout: int | None = None  # application's statement_timeout, ms
+    app_lock_timeout: int | None = None   # application's lock_timeout, ms
+    sample_interval: float = 0.01         # sampler period, seconds
+    dirt_orphan_items: float = 0.0        # share of order_items pointing at no order
+    dirt_duplicate_emails: float = 0.0    # share of customers sharing an email
+    dirt_null_currency: float = 0.0       # share of orders with NULL currency
+    dirt_bad_transaction_ids: float = 0.0  # share of orders with a non-numeric transaction_id
+
+    def __post_init__(self):
+        _positive("scale", self.scale)
+        _positive("rate", self.rate)
+        _positive("clients", self.clients)
+        _positive("sample_interval", self.sample_interval)
+        for name in ("warmup", "cooldown"):
+            _non_negative(name, getattr(self, name))
+        for name in ("dirt_orphan_items", "dirt_duplicate_emails", "dirt_null_currency",
+                     "dirt_bad_transaction_ids"):
+            value = getattr(self, name)
+            if not _is_number(value) or not 0 <= value <= 1:
+                raise BadInput(f"{name} must be a rate between 0 and 1, got {value!r}")
+
+    @classmethod
+    def names(cls) -> set[str]:
+        return {f.name for f in fields(cls)}
+
+    def to_dict(self, mask_dsn: bool = True) -> dict:
+        data = asdict(self)
+        if mask_dsn and self.dsn:
+            from dbserver import mask
+            data["dsn"] = mask(self.dsn)
+        return data
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _positive(name: str, value) -> None:
+    if not _is_number(value) or value <= 0:
+        raise BadInput(f"{name} must be a number greater than 0, got {value!r}")
+
+
+def _non_negative(name: str, value) -> None:
+    if not _is_number(value) or value < 0:
+        raise BadInput(f"{name} must be a number of seconds ≥ 0, got {value!r}")

