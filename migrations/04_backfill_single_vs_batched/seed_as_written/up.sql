@@ -1,0 +1,6 @@
+-- The migration exactly as the postmortem (shared/seeds/003) wrote its "fix": PostgreSQL has no
+-- UPDATE … LIMIT, so this file is rejected before anything runs.
+ALTER TABLE orders ADD COLUMN order_status_v2 VARCHAR(20);
+UPDATE orders SET order_status_v2 = order_status
+WHERE order_status_v2 IS NULL
+LIMIT 1000;

@@ -1,0 +1,2 @@
+ALTER TABLE orders ALTER COLUMN currency DROP NOT NULL;
+ALTER TABLE payments DROP COLUMN IF EXISTS settled_at;
