@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass, field
 
 import pandas as pd
-import psycopg
 
 from . import _sampler_queries as q
 
@@ -19,11 +18,13 @@ class SamplerFrames:
     """What a sampler saw. Every `t` is time.time() at the middle of its query; `rtt` its round-trip.
 
     `activity.blocked_by` is a list of pids per row (pg_blocking_pids; [] when not waiting on a lock);
-    it is written to parquet as list<int64> and read back as an array per row.
-    `load` counters come from pg_stat_database, which backends update only when they flush their
-    statistics (at transaction end but at most about once a second, or when idle; through the stats
-    collector, up to ~0.5 s late, before 15), so a counter can lag the work by a second or so. They
-    include the sampler's own statements: about 1/interval commits per second (see `sampler_queries`).
+    parquet stores it as list<int64> and gives it back as an array per row.
+    `load` counters come from pg_stat_database, which a backend updates only after its transaction
+    ends, when it next goes idle, and at most once a second (15+; before 15 through the stats
+    collector, every 0.5 s): they lag the work by up to a second or so, and a long statement shows up
+    all at once when it ends. They include the sampler's own statements, about 1/interval commits per
+    second (`sampler_queries` counts them). `stats`: ticks, missed (ticks whose work outlasted the
+    interval), error (None, or what ended the thread), watch_pid, sampler_pid.
     """
 
     locks: pd.DataFrame
@@ -136,6 +137,9 @@ class Sampler:
         self._wal_origin = self._conn.execute(q.WAL_LSN_SQL).fetchone()[0]
         self._snapshot_sql = q.snapshot_sql(self.server.version_num)
         self._load_sql = q.load_sql(self.server.version_num)
+        # Prepare both statements now, so the first tick costs what every other one does.
+        self._conn.execute(self._snapshot_sql, prepare=True, binary=True)
+        self._conn.execute(self._load_sql, (self._wal_origin,), prepare=True, binary=True)
         self._thread = threading.Thread(target=self._run, name=APPLICATION_NAME, daemon=True)
         self._thread.start()
 
@@ -205,7 +209,8 @@ class Sampler:
 
 def _activity_frame(columns: _Columns) -> pd.DataFrame:
     frame = columns.frame()
-    frame["blocked_by"] = [[int(p) for p in s.split(",")] if s else [] for s in frame["blocked_by"]]
+    lists = [[int(p) for p in s.split(",")] if isinstance(s, str) and s else [] for s in frame["blocked_by"]]
+    frame["blocked_by"] = pd.Series(lists, index=frame.index, dtype="object")
     return frame
 
 

@@ -1,0 +1,140 @@
+"""The sampler against a real server: a held lock, a blocked reader, load counters, progress, failure."""
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+import dbserver
+from rehearse import _sampler_queries as queries
+from rehearse.sampler import APPLICATION_NAME, Sampler
+
+SLOP = 0.05  # seconds: the interval (0.01) plus scheduling noise on a busy 2-core machine
+
+
+def _setup(server, db, *statements):
+    with server.connect(db) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def _assert_not_self(frames):
+    me = frames.stats["sampler_pid"]
+    for frame in (frames.locks, frames.activity, frames.progress):
+        assert me not in set(frame["pid"])
+
+
+@pytest.fixture
+def held_lock(server, empty_db):
+    """Hold ACCESS EXCLUSIVE on t for 0.3 s while a reader queues behind it; the truth, timed around."""
+    _setup(server, empty_db, "CREATE TABLE t (id int)")
+    truth = {}
+    with server.connect(empty_db) as holder, server.connect(empty_db) as reader, \
+            Sampler(server, empty_db) as sampler:
+        truth.update(holder=holder.info.backend_pid, reader=reader.info.backend_pid)
+        time.sleep(0.1)
+        holder.execute("BEGIN")
+        truth["before_lock"] = time.time()
+        holder.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+        truth["after_lock"] = time.time()
+        blocked = threading.Thread(target=lambda: reader.execute("SELECT * FROM t").fetchall())
+        blocked.start()
+        time.sleep(0.3)
+        truth["before_commit"] = time.time()
+        holder.execute("COMMIT")
+        truth["after_commit"] = time.time()
+        blocked.join()
+        time.sleep(0.1)
+    return sampler.frames, truth
+
+
+def test_held_lock_spans_the_true_duration(held_lock):
+    frames, truth = held_lock
+    locks = frames.locks
+    mine = locks[(locks["pid"] == truth["holder"]) & (locks["mode"] == "AccessExclusiveLock")]
+    assert set(mine["relation"]) == {"public.t"} and set(mine["relkind"]) == {"r"}
+    assert mine["granted"].all()
+    first, last = mine["t"].min(), mine["t"].max()
+    assert truth["before_lock"] - SLOP <= first <= truth["after_lock"] + SLOP
+    assert truth["before_commit"] - SLOP <= last <= truth["after_commit"] + SLOP
+    _assert_not_self(frames)
+
+
+def test_blocked_reader_shows_its_blocker_and_its_waiting_lock(held_lock, server, tmp_path):
+    frames, truth = held_lock
+    activity = frames.activity
+    waiting = activity[(activity["pid"] == truth["reader"]) & (activity["wait_event_type"] == "Lock")]
+    assert len(waiting) >= 10
+    assert all(truth["holder"] in blockers for blockers in waiting["blocked_by"])
+    locks = frames.locks
+    queued = locks[(locks["pid"] == truth["reader"]) & ~locks["granted"]]
+    assert set(queued["mode"]) == {"AccessShareLock"} and set(queued["relation"]) == {"public.t"}
+    if server.version_num >= 140000:
+        assert (queued["waitstart"] <= queued["t"]).all()
+    # blocked_by is a list column: parquet keeps it (read back as arrays), exploding gives the same pairs.
+    activity.to_parquet(tmp_path / "activity.parquet")
+    back = pd.read_parquet(tmp_path / "activity.parquet")
+    pairs = lambda f: f[["pid", "blocked_by"]].explode("blocked_by").dropna().astype(int)  # noqa: E731
+    assert pairs(back).equals(pairs(activity))
+
+
+def test_load_counts_inserts_wal_and_cpu(server, empty_db):
+    rows = 20_000
+    _setup(server, empty_db, "CREATE TABLE t (id int)")
+    with server.connect(empty_db) as writer, Sampler(server, empty_db, load_every=2) as sampler:
+        time.sleep(0.1)
+        writer.execute("INSERT INTO t SELECT generate_series(1, %s)", (rows,))
+        # Backends publish their counters lazily; 15+ can be told to flush now, before that wait.
+        if server.version_num >= 150000:
+            writer.execute("SELECT pg_stat_force_next_flush()")
+        time.sleep(0.3 if server.version_num >= 150000 else 1.2)
+    load = sampler.frames.load
+    assert load["tup_inserted"].iloc[-1] - load["tup_inserted"].iloc[0] >= rows
+    assert load["wal_bytes"].iloc[-1] > load["wal_bytes"].iloc[0] == 0
+    if server.postmaster_pid() is not None:
+        assert load["cpu_seconds"].notna().all() and load["cpu_seconds"].is_monotonic_increasing
+        assert (load["cpu_percent"].dropna() >= 0).all()
+
+
+def test_interval_is_honoured_and_sampler_is_named(server, empty_db):
+    with Sampler(server, empty_db, interval=0.01) as sampler, server.connect(empty_db) as other:
+        began = time.monotonic()
+        time.sleep(0.2)
+        names = {r[0] for r in other.execute("SELECT application_name FROM pg_stat_activity")}
+        time.sleep(0.8)
+        elapsed = time.monotonic() - began
+    frames = sampler.frames
+    assert APPLICATION_NAME in names
+    assert frames.stats["ticks"] >= 0.8 * elapsed / 0.01
+    assert frames.stats["error"] is None
+    assert frames.activity["pid"].nunique() == 1  # `other` only: the sampler leaves itself out
+    _assert_not_self(frames)
+
+
+def test_create_index_shows_progress(server, empty_db):
+    _setup(server, empty_db, "CREATE TABLE big AS SELECT g AS id FROM generate_series(1, 1000000) g")
+    with server.connect(empty_db) as conn, Sampler(server, empty_db) as sampler:
+        conn.execute("CREATE INDEX ON big (id)")
+    progress = sampler.frames.progress
+    built = progress[progress["view"] == "create_index"]
+    assert len(built) >= 1
+    assert set(built["relation"]) == {"public.big"} and set(built["command"]) == {"CREATE INDEX"}
+
+
+def test_stop_after_the_database_is_dropped_reports_the_error(server, empty_db):
+    sampler = Sampler(server, empty_db, watch_pid=12345)
+    sampler.start()
+    time.sleep(0.1)
+    dbserver.drop(server, empty_db)
+    began = time.monotonic()
+    frames = sampler.stop()
+    assert time.monotonic() - began < 5
+    assert frames.stats["error"] and frames.stats["ticks"] > 0
+    assert frames.stats["watch_pid"] == 12345
+
+
+@pytest.mark.parametrize("version", [130000, 140000, 160000, 170000, 180000])
+def test_queries_follow_the_version(version):
+    snapshot, load = queries.snapshot_sql(version), queries.load_sql(version)
+    assert ("l.waitstart" in snapshot) == (version >= 140000)
+    assert ("pg_stat_bgwriter" in load) == (version < 170000)
