@@ -27,8 +27,8 @@ CURRENT = {
            VALUES (%(order_id)s, %(method)s, 'captured', %(total_amount)s, %(transaction_id)s, now())""",
     ),
     "read_order": (
-        """SELECT order_id, customer_id, order_status, transaction_id, total_amount, currency,
-                  created_at, updated_at
+        # the customer's view: the gateway's transaction_id is read only by the payment paths
+        """SELECT order_id, customer_id, order_status, total_amount, currency, created_at, updated_at
              FROM orders WHERE order_id = %(order_id)s""",
         """SELECT order_item_id, product_id, quantity, unit_price
              FROM order_items WHERE order_id = %(order_id)s""",

@@ -55,7 +55,6 @@ class Workload:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._stopping = threading.Event()
         self._records: list[tuple] = []
-        self._skipped: list[int] = []
         self._pids: set[int] = set()
         self._conns: list[psycopg.Connection | None] = []
         self._threads: list[threading.Thread] = []
@@ -66,8 +65,9 @@ class Workload:
         return set(self._pids)
 
     def start(self) -> None:
-        self._conns = [self._connect() for _ in range(self.config.clients)]
         try:
+            for _ in range(self.config.clients):
+                self._conns.append(self._connect())
             self._ids = tx.Ids(self._conns[0])
         except BaseException:
             self._close_all()
@@ -80,11 +80,14 @@ class Workload:
             thread.start()
 
     def stop(self, timeout: float = 10.0) -> pd.DataFrame:
-        """Stop issuing, wait up to `timeout` s for in-flight transactions, cancel the rest; the records."""
+        """Stop issuing, wait up to `timeout` s for in-flight transactions, cancel the rest; the records.
+
+        stats: intended (due by now), started (= records), completed (ok), errors, shortfall (due but
+        never started: not errors), cancelled_at_stop, max_queue_delay_ms (actual - intended start)."""
         if not self._threads:
             return pd.DataFrame(columns=COLUMNS)
-        stop_mono = time.monotonic()
         self._stopping.set()
+        stop_mono = time.monotonic()  # after set(): nothing due later than this is dispatched
         workers, dispatcher = self._threads[:-1], self._threads[-1]
         dispatcher.join()
         for _ in workers:
@@ -131,10 +134,8 @@ class Workload:
 
     def _serve(self, client: int) -> None:
         while (item := self._queue.get()) is not None:
-            if self._stopping.is_set():
-                self._skipped.append(item[0])  # due but not started before stop(): shortfall, not error
-                continue
-            self._attempt(client, *item)
+            if not self._stopping.is_set():  # due but not started before stop(): shortfall, not error
+                self._attempt(client, *item)
 
     def _attempt(self, client: int, seq: int, kind: str, intended: float, params: dict) -> None:
         actual, pid, failure = time.time(), None, None
