@@ -13,10 +13,15 @@ WHERE c.relkind IN ('r', 'i', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'inf
   AND n.nspname NOT LIKE 'pg_temp%'
 """
 
-# Inside a transaction the pg_stat_xact_* views hold this transaction's not-yet-flushed counters.
+# Inside a transaction the pg_stat_xact_* views hold this backend's not-yet-flushed counters. Parallel
+# workers (an index build's, a scan's) publish theirs to the cumulative view when they finish, so the
+# sequential reads of other backends are added from it — the application itself only reads by index.
 TABLE_COUNTERS = """
-SELECT schemaname || '.' || relname, seq_tup_read, coalesce(idx_tup_fetch, 0), n_tup_upd + n_tup_del
-FROM {view}
+SELECT a.schemaname || '.' || a.relname, a.seq_tup_read + coalesce(x.seq_tup_read, 0),
+       coalesce(x.idx_tup_fetch, a.idx_tup_fetch, 0),
+       coalesce(x.n_tup_upd + x.n_tup_del, a.n_tup_upd + a.n_tup_del)
+FROM pg_stat_user_tables a
+LEFT JOIN pg_stat_xact_user_tables x ON x.relid = a.relid AND %(in_transaction)s
 """
 
 OWN_LOCKS = """
@@ -34,10 +39,9 @@ def relations(conn: psycopg.Connection) -> dict[str, tuple]:
 
 def table_counters(conn: psycopg.Connection, in_transaction: bool) -> dict[str, tuple[int, int, int]]:
     """name -> (tuples read by seq scans, tuples fetched by index scans, tuples updated or deleted)."""
-    view = "pg_stat_xact_user_tables" if in_transaction else "pg_stat_user_tables"
-    if not in_transaction:
-        conn.execute("SELECT pg_stat_clear_snapshot()")
-    return {row[0]: tuple(int(v or 0) for v in row[1:]) for row in conn.execute(TABLE_COUNTERS.format(view=view))}
+    conn.execute("SELECT pg_stat_clear_snapshot()")  # else a transaction keeps re-reading its first snapshot
+    rows = conn.execute(TABLE_COUNTERS, {"in_transaction": in_transaction})
+    return {row[0]: tuple(int(v or 0) for v in row[1:]) for row in rows}
 
 
 def own_locks(conn: psycopg.Connection) -> set[tuple[str, str, str]]:
