@@ -1,27 +1,34 @@
 """Catalogue snapshots the executor takes around each migration statement, on the migration's own connection."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import psycopg
 
+# One round trip per snapshot: inside the migration's transaction every millisecond spent here is a
+# millisecond more that its locks are held, so the rehearsal must not inflate what it measures.
+#
 # Relations are compared by schema-qualified NAME: ALTER COLUMN TYPE can give an index a new OID while
 # keeping its storage (no rebuild), so only a changed file node for the same name means a rewrite.
-RELATIONS = """
+#
+# Counters come from the statistics functions behind pg_stat_user_tables (the view costs milliseconds).
+# Inside a transaction the pg_stat_get_xact_* functions give this backend's not-yet-flushed counts.
+# Parallel workers (an index build's, a scan's) publish theirs to the cumulative counters when they finish,
+# so sequential reads by other backends are added from those — the application itself only reads by index.
+# Index reads count too: a constraint check can be an index-only scan.
+SNAPSHOT = """
 SELECT n.nspname || '.' || c.relname, c.relkind, pg_relation_filenode(c.oid),
-       pg_total_relation_size(c.oid), c.reltuples::bigint
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       CASE WHEN c.relkind = 'i' THEN 0 ELSE pg_total_relation_size(c.oid) END, c.reltuples::bigint,
+       CASE WHEN c.relkind <> 'i' THEN
+           pg_stat_get_tuples_returned(c.oid) + {x}pg_stat_get_xact_tuples_returned(c.oid) END,
+       CASE WHEN c.relkind <> 'i' THEN
+           (SELECT sum({own}tuples_returned(i.indexrelid)) FROM pg_index i WHERE i.indrelid = c.oid) END,
+       CASE WHEN c.relkind <> 'i' THEN {own}tuples_updated(c.oid) + {own}tuples_deleted(c.oid) END,
+       pg_current_wal_insert_lsn()::text
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'i', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
   AND n.nspname NOT LIKE 'pg_temp%'
-"""
-
-# Inside a transaction the pg_stat_xact_* views hold this backend's not-yet-flushed counters. Parallel
-# workers (an index build's, a scan's) publish theirs to the cumulative view when they finish, so the
-# sequential reads of other backends are added from it — the application itself only reads by index.
-TABLE_COUNTERS = """
-SELECT a.schemaname || '.' || a.relname, a.seq_tup_read + coalesce(x.seq_tup_read, 0),
-       coalesce(x.idx_tup_fetch, a.idx_tup_fetch, 0),
-       coalesce(x.n_tup_upd + x.n_tup_del, a.n_tup_upd + a.n_tup_del)
-FROM pg_stat_user_tables a
-LEFT JOIN pg_stat_xact_user_tables x ON x.relid = a.relid AND %(in_transaction)s
 """
 
 OWN_LOCKS = """
@@ -32,16 +39,32 @@ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
 """
 
 
-def relations(conn: psycopg.Connection) -> dict[str, tuple]:
-    """name -> (relkind, filenode, total bytes, estimated rows)."""
-    return {row[0]: row[1:] for row in conn.execute(RELATIONS).fetchall()}
+@dataclass(frozen=True)
+class Snapshot:
+    relations: dict[str, tuple]    # name -> (relkind, filenode, total bytes, estimated rows)
+    counters: dict[str, tuple]     # table name -> (tuples read sequentially, fetched by index, updated+deleted)
+    lsn: str
 
 
-def table_counters(conn: psycopg.Connection, in_transaction: bool) -> dict[str, tuple[int, int, int]]:
-    """name -> (tuples read by seq scans, tuples fetched by index scans, tuples updated or deleted)."""
-    conn.execute("SELECT pg_stat_clear_snapshot()")  # else a transaction keeps re-reading its first snapshot
-    rows = conn.execute(TABLE_COUNTERS, {"in_transaction": in_transaction})
-    return {row[0]: tuple(int(v or 0) for v in row[1:]) for row in rows}
+def snapshot(conn: psycopg.Connection, in_transaction: bool) -> Snapshot:
+    # In a transaction: this backend's pending counts (pg_stat_get_xact_*) plus the sequential reads other
+    # backends published; outside one: the published counts only (flushed by force_stats_flush).
+    own = "pg_stat_get_xact_" if in_transaction else "pg_stat_get_"
+    query = SNAPSHOT.format(own=own, x="" if in_transaction else "0 * ")
+    cur = conn.execute("SELECT pg_stat_clear_snapshot();" + query)  # before 15: drop the cached snapshot
+    cur.nextset()
+    relations, counters, lsn = {}, {}, None
+    for name, relkind, filenode, size, rows, seq, idx, changed, lsn in cur.fetchall():
+        relations[name] = (relkind, filenode, int(size), int(rows))  # size: table + its indexes + TOAST
+        if relkind != "i":
+            counters[name] = (int(seq or 0), int(idx or 0), int(changed or 0))
+    return Snapshot(relations, counters, lsn or wal_lsn(conn))
+
+
+def prepare(conn: psycopg.Connection, version_num: int) -> None:
+    """Read statistics afresh on every access (15+): a cached snapshot would freeze them per transaction."""
+    if version_num >= 150000:
+        conn.execute("SET stats_fetch_consistency = 'none'")
 
 
 def own_locks(conn: psycopg.Connection) -> set[tuple[str, str, str]]:

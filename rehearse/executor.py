@@ -47,6 +47,7 @@ class MigrationExecutor:
             self.conn.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
         self.pid = self.conn.info.backend_pid
         self.version_num = server.version_num
+        catalog.prepare(self.conn, self.version_num)
 
     def close(self) -> None:
         self.conn.close()
@@ -69,10 +70,10 @@ class MigrationExecutor:
     def _run_alone(self, stmt, rec) -> bool:
         """A statement that cannot run in a transaction block: its locks end with it."""
         catalog.force_stats_flush(self.conn, self.version_num)
-        before = self._snapshot(in_transaction=False)
+        before = catalog.snapshot(self.conn, in_transaction=False)
         ok = self._execute(stmt, rec)
         catalog.force_stats_flush(self.conn, self.version_num)
-        self._compare(before, self._snapshot(in_transaction=False), rec)
+        self._compare(before, catalog.snapshot(self.conn, in_transaction=False), rec)
         rec.tx_end, rec.tx_outcome = rec.end, "commit" if ok else "rollback"
         return ok
 
@@ -82,24 +83,26 @@ class MigrationExecutor:
             self.conn.execute("BEGIN")
         held: set = set()
         ok = True
+        state = [catalog.snapshot(self.conn, in_transaction=True)]  # each statement's "after" is the next one's "before"
         for stmt, rec in zip(unit, records):
             if not ok:
                 rec.status = "skipped"
                 continue
-            ok = self._run_in_transaction(stmt, rec, held)
+            ok = self._run_in_transaction(stmt, rec, held, state)
         outcome = self._finish(unit, explicit, ok)
         for rec in records:
             if rec.status in ("ok", "failed"):
                 rec.tx_end, rec.tx_outcome = time.time(), outcome
         return ok
 
-    def _run_in_transaction(self, stmt, rec, held: set) -> bool:
+    def _run_in_transaction(self, stmt, rec, held: set, state: list) -> bool:
         if stmt.kind in ("BEGIN", "COMMIT", "ROLLBACK"):
             return self._execute(stmt, rec)
-        before = self._snapshot(in_transaction=True)
         ok = self._execute(stmt, rec)
         if ok:
-            self._compare(before, self._snapshot(in_transaction=True), rec)
+            after = catalog.snapshot(self.conn, in_transaction=True)
+            self._compare(state[0], after, rec)
+            state[0] = after
             now_held = catalog.own_locks(self.conn)
             rec.locks = [dict(relation=r, relkind=k, mode=m) for r, k, m in sorted(now_held - held)]
             held |= now_held
@@ -129,12 +132,9 @@ class MigrationExecutor:
             rec.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             return False
 
-    def _snapshot(self, in_transaction: bool) -> tuple:
-        return (catalog.relations(self.conn), catalog.table_counters(self.conn, in_transaction),
-                catalog.wal_lsn(self.conn))
-
-    def _compare(self, before: tuple, after: tuple, rec: StatementRecord) -> None:
-        (rels0, counters0, lsn0), (rels1, counters1, lsn1) = before, after
+    def _compare(self, before: catalog.Snapshot, after: catalog.Snapshot, rec: StatementRecord) -> None:
+        rels0, counters0, lsn0 = before.relations, before.counters, before.lsn
+        rels1, counters1, lsn1 = after.relations, after.counters, after.lsn
         rec.rewritten = sorted(name for name, info in rels1.items()
                                if name in rels0 and rels0[name][1] != info[1])
         rec.size_delta_bytes = sum(v[2] for v in rels1.values()) - sum(v[2] for v in rels0.values())
