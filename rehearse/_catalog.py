@@ -17,6 +17,9 @@ import psycopg
 # so sequential reads by other backends are added from those — the application itself only reads by index.
 # Index reads count too: a constraint check can be an index-only scan.
 SNAPSHOT = """
+WITH mine AS (
+    SELECT relation, array_agg(mode) AS modes FROM pg_locks
+    WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted GROUP BY relation)
 SELECT n.nspname || '.' || c.relname, c.relkind, pg_relation_filenode(c.oid),
        CASE WHEN c.relkind = 'i' THEN 0 ELSE pg_total_relation_size(c.oid) END, c.reltuples::bigint,
        CASE WHEN c.relkind <> 'i' THEN
@@ -24,24 +27,21 @@ SELECT n.nspname || '.' || c.relname, c.relkind, pg_relation_filenode(c.oid),
        CASE WHEN c.relkind <> 'i' THEN
            (SELECT sum({own}tuples_returned(i.indexrelid)) FROM pg_index i WHERE i.indrelid = c.oid) END,
        CASE WHEN c.relkind <> 'i' THEN {own}tuples_updated(c.oid) + {own}tuples_deleted(c.oid) END,
-       pg_current_wal_insert_lsn()::text
+       pg_current_wal_insert_lsn()::text,
+       mine.modes
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN mine ON mine.relation = c.oid
 WHERE c.relkind IN ('r', 'i', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
   AND n.nspname NOT LIKE 'pg_temp%'
 """
 
-OWN_LOCKS = """
-SELECT n.nspname || '.' || c.relname, c.relkind, l.mode
-FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-"""
-
-
 @dataclass(frozen=True)
 class Snapshot:
+    """Relations, the locks this connection holds on them, table counters and the WAL position."""
+
     relations: dict[str, tuple]    # name -> (relkind, filenode, total bytes, estimated rows)
+    locks: frozenset               # (relation, relkind, mode) this connection holds
     counters: dict[str, tuple]     # table name -> (tuples read sequentially, fetched by index, updated+deleted)
     lsn: str
 
@@ -53,23 +53,19 @@ def snapshot(conn: psycopg.Connection, in_transaction: bool) -> Snapshot:
     query = SNAPSHOT.format(own=own, x="" if in_transaction else "0 * ")
     cur = conn.execute("SELECT pg_stat_clear_snapshot();" + query)  # before 15: drop the cached snapshot
     cur.nextset()
-    relations, counters, lsn = {}, {}, None
-    for name, relkind, filenode, size, rows, seq, idx, changed, lsn in cur.fetchall():
+    relations, counters, locks, lsn = {}, {}, set(), None
+    for name, relkind, filenode, size, rows, seq, idx, changed, lsn, modes in cur.fetchall():
+        locks.update((name, relkind, mode) for mode in modes or ())
         relations[name] = (relkind, filenode, int(size), int(rows))  # size: table + its indexes + TOAST
         if relkind != "i":
             counters[name] = (int(seq or 0), int(idx or 0), int(changed or 0))
-    return Snapshot(relations, counters, lsn or wal_lsn(conn))
+    return Snapshot(relations, frozenset(locks), counters, lsn or wal_lsn(conn))
 
 
 def prepare(conn: psycopg.Connection, version_num: int) -> None:
     """Read statistics afresh on every access (15+): a cached snapshot would freeze them per transaction."""
     if version_num >= 150000:
         conn.execute("SET stats_fetch_consistency = 'none'")
-
-
-def own_locks(conn: psycopg.Connection) -> set[tuple[str, str, str]]:
-    """(relation, relkind, mode) held by this connection's transaction, catalogue relations left out."""
-    return {tuple(row) for row in conn.execute(OWN_LOCKS).fetchall()}
 
 
 def wal_lsn(conn: psycopg.Connection) -> str:

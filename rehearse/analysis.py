@@ -27,11 +27,14 @@ def lock_spans(result) -> pd.DataFrame:
 def _sampled_spans(result, own: pd.DataFrame) -> pd.DataFrame:
     """Locks only the sampler saw: statements outside a transaction block, and failed ones."""
     pid, rows = result.migration_pid, []
-    mine = result.locks[(result.locks["pid"] == pid) & result.locks["granted"]
-                        & result.locks["relation"].notna()]
+    locks = result.locks
+    mine = locks[(locks["pid"] == pid) & locks["granted"] & locks["relation"].notna()
+                 & ~locks["relation"].fillna("").str.match(r"(pg_catalog|information_schema|pg_toast)\.")]
     held_before = set()
     for stmt in result.statements.sort_values("index").itertuples():
-        if stmt.start is None or np.isnan(stmt.start):
+        # The catalogue query after a successful statement in a transaction is exact; the sampler fills in
+        # statements run on their own (their locks end with them) and failed ones.
+        if stmt.start is None or np.isnan(stmt.start) or (stmt.transaction and stmt.status == "ok"):
             continue
         covered = set(zip(own.loc[own["index"] == stmt.index, "relation"],
                           own.loc[own["index"] == stmt.index, "mode"]))
@@ -122,7 +125,11 @@ def _running_statement(result):
 
 
 def blocked_transactions(result) -> pd.DataFrame:
-    """Per application transaction that was blocked: ms blocked (samples × interval) and the statement blamed."""
+    """Per application transaction that was blocked: ms blocked and the statement blamed.
+
+    Blocked time runs from the first to the last sample that saw it waiting, plus one interval: robust to a
+    tick the sampler missed, and at most one interval short of the truth.
+    """
     interval = result.manifest.get("config", {}).get("sample_interval", 0.01)
     blocked = blocking(result)
     work = result.workload.reset_index(names="tx")
@@ -132,7 +139,8 @@ def blocked_transactions(result) -> pd.DataFrame:
         for tx in txs.itertuples():
             inside = samples[(samples["t"] >= tx.actual_start) & (samples["t"] <= tx.end)]
             if not inside.empty:
-                rows.append(dict(tx=tx.tx, kind=tx.kind, pid=pid, blocked_ms=len(inside) * interval * 1000,
+                waited = min(inside["t"].max() - inside["t"].min() + interval, tx.end - tx.actual_start)
+                rows.append(dict(tx=tx.tx, kind=tx.kind, pid=pid, blocked_ms=waited * 1000,
                                  index=int(inside["index"].mode().iloc[0]), ok=tx.ok))
     return pd.DataFrame(rows, columns=["tx", "kind", "pid", "blocked_ms", "index", "ok"])
 

@@ -103,7 +103,7 @@ class MigrationExecutor:
             after = catalog.snapshot(self.conn, in_transaction=True)
             self._compare(state[0], after, rec)
             state[0] = after
-            now_held = catalog.own_locks(self.conn)
+            now_held = set(after.locks)
             rec.locks = [dict(relation=r, relkind=k, mode=m) for r, k, m in sorted(now_held - held)]
             held |= now_held
         return ok

@@ -18,7 +18,7 @@ from . import migration as migration_mod
 from .config import RehearsalConfig
 from .executor import MigrationExecutor
 from .result import RehearsalResult
-from .sampler import Sampler
+from .sampler_process import SamplerProcess
 from .workload import Workload, WorkloadConfig
 
 
@@ -42,7 +42,7 @@ def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> R
 
 
 def _rehearse(server, scratch: str, migration, config: RehearsalConfig, run_id: str) -> RehearsalResult:
-    sampler = Sampler(server, scratch, interval=config.sample_interval)
+    sampler = SamplerProcess(server, scratch, interval=config.sample_interval)
     workload = Workload(server, scratch, _workload_config(config))
     executor = MigrationExecutor(server, scratch, lock_timeout_ms=config.lock_timeout)
     t0 = time.time()
