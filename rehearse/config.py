@@ -19,6 +19,9 @@ class RehearsalConfig:
     setup: str | None = None              # SQL file run on the scratch copy before traffic (not measured)
     keep: bool = False                    # keep the scratch database after the run
     lock_timeout: int | None = None       # migration's lock_timeout, ms
+    rollback: bool = False                # also run the down script under traffic, and verify the round trip
+    down: str | None = None               # the down script (default: down.sql beside up.sql, or U files)
+    fail_at: int | None = None            # inject a failure where statement N would run
     app_statement_timeout: int | None = None  # application's statement_timeout, ms
     app_lock_timeout: int | None = None   # application's lock_timeout, ms
     sample_interval: float = 0.01         # sampler period, seconds
@@ -32,6 +35,8 @@ class RehearsalConfig:
         _positive("rate", self.rate)
         _positive("clients", self.clients)
         _positive("sample_interval", self.sample_interval)
+        if self.fail_at is not None and (not isinstance(self.fail_at, int) or self.fail_at < 1):
+            raise BadInput(f"fail_at must be a statement number ≥ 1 (see `rehearse plan`), got {self.fail_at!r}")
         for name in ("warmup", "cooldown"):
             _non_negative(name, getattr(self, name))
         for name in ("dirt_orphan_items", "dirt_duplicate_emails", "dirt_null_currency",

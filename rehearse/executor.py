@@ -9,6 +9,10 @@ import psycopg
 from . import _catalog as catalog
 
 APPLICATION_NAME = "rehearsal-migration"
+# An injected failure raises where statement k would have run: the transaction it belongs to is aborted
+# exactly as a real error there would abort it.
+INJECTED = ("DO $$ BEGIN RAISE EXCEPTION 'injected failure at statement {index} (--fail-at)' "
+            "USING ERRCODE = 'P0001'; END $$")
 
 
 @dataclass
@@ -17,6 +21,7 @@ class StatementRecord:
 
     index: int
     sql: str
+    phase: str                         # up | down
     kind: str
     transaction: int
     source: str
@@ -40,7 +45,8 @@ class StatementRecord:
 class MigrationExecutor:
     """Executes `migration.transactions()` in order and stops at the first failure, like a migration tool."""
 
-    def __init__(self, server, dbname: str, lock_timeout_ms: int | None = None):
+    def __init__(self, server, dbname: str, lock_timeout_ms: int | None = None, fail_at: int | None = None):
+        self.fail_at = fail_at
         self.server = server
         self.conn = psycopg.connect(server.url(dbname), autocommit=True, application_name=APPLICATION_NAME)
         if lock_timeout_ms:
@@ -52,11 +58,12 @@ class MigrationExecutor:
     def close(self) -> None:
         self.conn.close()
 
-    def run(self, migration) -> list[StatementRecord]:
+    def run(self, migration, phase: str = "up", first_index: int = 1) -> list[StatementRecord]:
+        """Statements numbered from `first_index` (a rollback run after the migration continues the count)."""
         records = []
         failed = False
         for unit in migration.transactions():
-            unit_records = [_record_for(stmt) for stmt in unit]
+            unit_records = [_record_for(stmt, phase, first_index - 1) for stmt in unit]
             records.extend(unit_records)
             if not failed:
                 failed = not self._run_unit(unit, unit_records)
@@ -118,9 +125,10 @@ class MigrationExecutor:
         return "rollback" if unit[-1].kind == "ROLLBACK" else "commit"
 
     def _execute(self, stmt, rec) -> bool:
+        injected = rec.phase == "up" and stmt.index == self.fail_at
         rec.start = time.time()
         try:
-            cur = self.conn.execute(stmt.sql)
+            cur = self.conn.execute(INJECTED.format(index=stmt.index) if injected else stmt.sql)
             rec.end = time.time()
             rec.rows = cur.rowcount if cur.rowcount >= 0 else None
             rec.status = "ok"
@@ -154,6 +162,7 @@ def _full_scans(rels0: dict, counters0: dict, counters1: dict) -> list[str]:
     return sorted(scanned)
 
 
-def _record_for(stmt) -> StatementRecord:
-    return StatementRecord(index=stmt.index, sql=stmt.sql, kind=stmt.kind, transaction=stmt.transaction,
-                           source=stmt.source, line=stmt.line)
+def _record_for(stmt, phase: str, offset: int) -> StatementRecord:
+    transaction = stmt.transaction + (offset if stmt.transaction else 0)
+    return StatementRecord(index=stmt.index + offset, sql=stmt.sql, phase=phase, kind=stmt.kind,
+                           transaction=transaction, source=stmt.source, line=stmt.line)

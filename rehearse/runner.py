@@ -17,7 +17,9 @@ from dbserver.errors import BadInput
 from . import migration as migration_mod
 from .config import RehearsalConfig
 from .executor import MigrationExecutor
+from . import state
 from .result import RehearsalResult
+from .rollback import verify_rollback
 from .sampler_process import SamplerProcess
 from .workload import Workload, WorkloadConfig
 
@@ -25,7 +27,8 @@ from .workload import Workload, WorkloadConfig
 def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> RehearsalResult:
     """Rehearse the migration at `path` under traffic; options are RehearsalConfig fields."""
     config = _config(config, options)
-    migration = migration_mod.load(path)         # parse errors surface before anything runs
+    migration = migration_mod.load(path, down=config.down)  # parse errors surface before anything runs
+    _check_options(migration, config)
     setup_sql = _read_setup(config.setup)
     server = dbserver.open_server(config.dsn)
     dataset = datagen.build(scale=config.scale, seed=config.seed, dirt=_dirt(config), server=server)
@@ -33,9 +36,18 @@ def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> R
     with dbserver.clone(server, dataset.name, name=f"rehearsal_run_{run_id.replace('-', '_')}") as scratch:
         if setup_sql:
             _run_setup(server, scratch, setup_sql, config.setup)
+        with server.connect(scratch) as conn:
+            baseline = state.schema(conn)
         result = _rehearse(server, scratch, migration, config, run_id)
+        with server.connect(scratch) as conn:
+            after = state.schema(conn)
+        result.manifest["state_after"] = dict(schema_diff=state.schema_diff(baseline, after),
+                                              leftovers=state.leftovers(baseline, after))
         if config.keep:
             _keep(server, scratch)
+    if config.rollback:
+        report = verify_rollback(server, dataset.name, migration, lock_timeout_ms=config.lock_timeout)
+        result.manifest["rollback"] = report.to_dict()
     result.manifest.update(_manifest(server, dataset, migration, config, scratch))
     result.save()
     return result
@@ -44,15 +56,17 @@ def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> R
 def _rehearse(server, scratch: str, migration, config: RehearsalConfig, run_id: str) -> RehearsalResult:
     sampler = SamplerProcess(server, scratch, interval=config.sample_interval)
     workload = Workload(server, scratch, _workload_config(config))
-    executor = MigrationExecutor(server, scratch, lock_timeout_ms=config.lock_timeout)
-    t0 = time.time()
+    executor = MigrationExecutor(server, scratch, lock_timeout_ms=config.lock_timeout, fail_at=config.fail_at)
     sampler.start()
     try:
+        t0 = time.time()  # traffic starts: the origin of every plot and of the "before" phase
         workload.start()
         try:
             time.sleep(config.warmup)
             migration_start = time.time()
             records = executor.run(migration)
+            if config.rollback and migration.down is not None:
+                records += executor.run(migration.down, phase="down", first_index=len(records) + 1)
             migration_end = time.time()
             time.sleep(config.cooldown)
         finally:
@@ -70,6 +84,18 @@ def _rehearse(server, scratch: str, migration, config: RehearsalConfig, run_id: 
     frames = dict(statements=statements, statement_locks=statement_locks, workload=workload_frame,
                   locks=sampled.locks, activity=sampled.activity, load=sampled.load, progress=sampled.progress)
     return RehearsalResult(run_id=run_id, manifest=manifest, frames=frames)
+
+
+def _check_options(migration, config: RehearsalConfig) -> None:
+    if config.rollback and migration.down is None:
+        raise BadInput(f"--rollback needs a down script: put down.sql beside up.sql in {migration.name}, "
+                       "or give --down FILE")
+    if config.fail_at is not None:
+        target = next((s for s in migration.statements if s.index == config.fail_at), None)
+        if target is None or target.kind in ("BEGIN", "COMMIT", "ROLLBACK"):
+            raise BadInput(f"--fail-at {config.fail_at}: no such SQL statement in {migration.name} "
+                           f"(it has {len(migration.statements)}; BEGIN/COMMIT cannot be failed); "
+                           "see `rehearse plan`")
 
 
 def _config(config: RehearsalConfig | None, options: dict) -> RehearsalConfig:

@@ -19,7 +19,7 @@ def statement_impact(result) -> pd.DataFrame:
         mine = spans[spans["index"] == stmt.index]
         hit = blocked[blocked["index"] == stmt.index]
         rows.append(dict(
-            index=stmt.index, sql=stmt.sql, kind=stmt.kind, status=stmt.status,
+            index=stmt.index, phase=stmt.phase, sql=stmt.sql, kind=stmt.kind, status=stmt.status,
             duration_ms=_ms(stmt.start, stmt.end), rows=_int(stmt.rows),
             locks=[dict(relation=r, mode=m) for r, m in zip(mine["relation"], mine["mode"])],
             strongest_lock=lockmodes.strongest(mine["mode"]) if len(mine) else None,
@@ -45,8 +45,19 @@ def summary(result) -> dict:
         scale=result.manifest.get("scale"), seed=result.manifest.get("seed"),
         postgres_version=result.manifest.get("postgres_version"),
         statements=impact.to_dict(orient="records"),
+        state_after=result.manifest.get("state_after"),
+        rollback=_rollback(result.manifest.get("rollback")),
         workload={phase: row for phase, row in phases.to_dict(orient="index").items()},
         errors=analysis.errors_by_kind(result).to_dict(orient="records")))
+
+
+def _rollback(report: dict | None) -> dict | None:
+    """The JSON contract: {restored, schema_diff, rows_lost}, plus the detail behind them."""
+    if report is None:
+        return None
+    return dict(restored=report["restored"], schema_diff=report["schema_diff"], rows_lost=report["rows_lost"],
+                tested=report["tested"], rows_lost_by_table=report["rows_lost_by_table"],
+                down_error=report["down_error"], up_error=report["up_error"], reapplied=report["reapplied"])
 
 
 def _ms(start, end):
