@@ -30,11 +30,12 @@ def _sampled_spans(result, own: pd.DataFrame) -> pd.DataFrame:
     locks = result.locks
     mine = locks[(locks["pid"] == pid) & locks["granted"] & locks["relation"].notna()
                  & ~locks["relation"].fillna("").str.match(r"(pg_catalog|information_schema|pg_toast)\.")]
-    held_before = set()
+    held_before, read_exactly = set(), set(own["index"])
     for stmt in result.statements.sort_values("index").itertuples():
         # The catalogue query after a successful statement in a transaction is exact; the sampler fills in
-        # statements run on their own (their locks end with them) and failed ones.
-        if stmt.start is None or np.isnan(stmt.start) or (stmt.transaction and stmt.status == "ok"):
+        # the rest: failed statements, and those that must run outside a transaction block (CONCURRENTLY…).
+        exact = stmt.status == "ok" and (stmt.transaction or stmt.index in read_exactly)
+        if stmt.start is None or np.isnan(stmt.start) or exact:
             continue
         covered = set(zip(own.loc[own["index"] == stmt.index, "relation"],
                           own.loc[own["index"] == stmt.index, "mode"]))
@@ -101,16 +102,17 @@ def _attribute(result, frame: pd.DataFrame) -> pd.Series:
     """Blame each blocked sample on the statement whose held lock conflicts with the wait, else the one running."""
     if frame.empty:
         return pd.Series([], dtype="Int64")
-    spans = lock_spans(result)
+    spans = list(lock_spans(result)[["relation", "mode", "start", "end", "index"]].itertuples(index=False))
     waits = result.locks[~result.locks["granted"]]
-    wanted = {(r.t, r.pid): (r.relation, r.mode) for r in waits.itertuples()}
+    wanted = {(t, pid): (rel, mode) for t, pid, rel, mode in
+              zip(waits["t"], waits["pid"], waits["relation"], waits["mode"])}
     running = _running_statement(result)
     blamed = []
-    for row in frame.itertuples():
-        relation, mode = wanted.get((row.t, row.pid), (None, None))
-        held = spans[(spans["relation"] == relation) & (spans["start"] <= row.t) & (spans["end"] >= row.t)]
-        held = held[held["mode"].map(lambda m: lockmodes.conflicts(m, mode))] if mode else held.iloc[0:0]
-        blamed.append(int(held["index"].min()) if not held.empty else running(row.t))
+    for t, pid in zip(frame["t"], frame["pid"]):
+        relation, mode = wanted.get((t, pid), (None, None))
+        culprits = [s.index for s in spans if mode and s.relation == relation and s.start <= t <= s.end
+                    and lockmodes.conflicts(s.mode, mode)]
+        blamed.append(int(min(culprits)) if culprits else running(t))
     return pd.Series(blamed, index=frame.index, dtype="Int64")
 
 

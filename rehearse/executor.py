@@ -75,7 +75,14 @@ class MigrationExecutor:
         return self._run_transaction(unit, records)
 
     def _run_alone(self, stmt, rec) -> bool:
-        """A statement that cannot run in a transaction block: its locks end with it."""
+        """A statement run on its own: its locks end with it.
+
+        One that may run in a transaction block is wrapped in BEGIN … COMMIT — the same single-statement
+        transaction auto-commit gives it — so its locks can be read before they are released. CALL and DO
+        are not: their body may COMMIT, which PostgreSQL allows only outside a transaction block.
+        """
+        if stmt.in_transaction_block and stmt.kind not in ("CALL", "DO"):
+            return self._run_transaction([stmt], [rec])
         catalog.force_stats_flush(self.conn, self.version_num)
         before = catalog.snapshot(self.conn, in_transaction=False)
         ok = self._execute(stmt, rec)
