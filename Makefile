@@ -2,6 +2,7 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# 0.1 = 1 M orders; `make demo DEMO_SCALE=1` for production-like size (needs ~10 GB of disk)
 DEMO_SCALE ?= 0.1
 
 .PHONY: install demo test bench clean-data
