@@ -29,10 +29,10 @@ def _config_flags(parser: argparse.ArgumentParser, only: tuple[str, ...] | None 
             continue
         flag = "--" + f.name.replace("_", "-")
         if f.type == "bool":
-            parser.add_argument(flag, action="store_true", default=None, help=f"(default {f.default})")
+            parser.add_argument(flag, action="store_true", default=None, help=f.metadata["help"])
         else:
             parser.add_argument(flag, type=_typed(kinds[f.type], flag), default=None, metavar=f.name.upper(),
-                                help=f"(default {f.default})")
+                                help=f"{f.metadata['help']} (default {f.default})")
 
 
 def _typed(kind, flag: str):

@@ -2,33 +2,38 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 
 from dbserver.errors import BadInput
 
 
+def _option(default, help_text: str):
+    """A config field whose help text the CLI shows (one place for both)."""
+    return field(default=default, metadata={"help": help_text})
+
+
 @dataclass(frozen=True)
 class RehearsalConfig:
-    scale: float = 0.1                    # dataset scale factor (1 = production-like, 10 M orders)
-    seed: int = 42                        # dataset seed: same scale + seed = same rows
-    dsn: str | None = None                # PostgreSQL URL; None = the embedded server
-    rate: float = 200.0                   # application transactions per second (open loop)
-    clients: int = 8                      # application connections
-    warmup: float = 5.0                   # seconds of traffic before the migration
-    cooldown: float = 5.0                 # seconds of traffic after it
-    setup: str | None = None              # SQL file run on the scratch copy before traffic (not measured)
-    keep: bool = False                    # keep the scratch database after the run
-    lock_timeout: int | None = None       # migration's lock_timeout, ms
-    rollback: bool = False                # also run the down script under traffic, and verify the round trip
-    down: str | None = None               # the down script (default: down.sql beside up.sql, or U files)
-    fail_at: int | None = None            # inject a failure where statement N would run
-    app_statement_timeout: int | None = None  # application's statement_timeout, ms
-    app_lock_timeout: int | None = None   # application's lock_timeout, ms
-    sample_interval: float = 0.01         # sampler period, seconds
-    dirt_orphan_items: float = 0.0        # share of order_items pointing at no order
-    dirt_duplicate_emails: float = 0.0    # share of customers sharing an email
-    dirt_null_currency: float = 0.0       # share of orders with NULL currency
-    dirt_bad_transaction_ids: float = 0.0  # share of orders with a non-numeric transaction_id
+    scale: float = _option(0.1, "dataset scale factor (1 = production-like, 10 M orders)")
+    seed: int = _option(42, "dataset seed: same scale + seed = same rows")
+    dsn: str | None = _option(None, "PostgreSQL URL; None = the embedded server")
+    rate: float = _option(200.0, "application transactions per second (open loop)")
+    clients: int = _option(8, "application connections")
+    warmup: float = _option(5.0, "seconds of traffic before the migration")
+    cooldown: float = _option(5.0, "seconds of traffic after it")
+    setup: str | None = _option(None, "SQL file run on the scratch copy before traffic (not measured)")
+    keep: bool = _option(False, "keep the scratch database after the run")
+    lock_timeout: int | None = _option(None, "migration's lock_timeout, ms")
+    rollback: bool = _option(False, "also run the down script under traffic, and verify the round trip")
+    down: str | None = _option(None, "the down script (default: down.sql beside up.sql, or U files)")
+    fail_at: int | None = _option(None, "inject a failure where statement N would run")
+    app_statement_timeout: int | None = _option(None, "application's statement_timeout, ms")
+    app_lock_timeout: int | None = _option(None, "application's lock_timeout, ms")
+    sample_interval: float = _option(0.01, "sampler period, seconds")
+    dirt_orphan_items: float = _option(0.0, "share of order_items pointing at no order")
+    dirt_duplicate_emails: float = _option(0.0, "share of customers sharing an email")
+    dirt_null_currency: float = _option(0.0, "share of orders with NULL currency")
+    dirt_bad_transaction_ids: float = _option(0.0, "share of orders with a non-numeric transaction_id")
 
     def __post_init__(self):
         _positive("scale", self.scale)
