@@ -15,7 +15,9 @@ PHASES = ("before", "during", "after")
 def lock_spans(result) -> pd.DataFrame:
     """Each lock the migration held: statement index, relation, mode, start, end, hold_ms, how it was seen."""
     statements = result.statements.set_index("index")
-    waits = lock_waits(result)
+    statements = statements.assign(start=statements.get("final_start", statements["start"]).fillna(
+        statements["start"]))  # a retried statement holds its locks from its last attempt on
+    waits = lock_waits(result, final_attempt=True)
     own = result.statement_locks.merge(statements[["start", "tx_end"]], left_on="index", right_index=True)
     own["start"] = own["start"] + own["index"].map(waits).fillna(0) / 1000
     own = own.assign(end=own["tx_end"], seen="catalog").drop(columns=["tx_end"])
@@ -51,16 +53,27 @@ def _sampled_spans(result, own: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["index", "relation", "relkind", "mode", "start", "end", "seen"])
 
 
-def lock_waits(result) -> pd.Series:
-    """Per statement index: ms the migration waited for its own locks (from the sampler's non-granted rows)."""
+def lock_waits(result, final_attempt: bool = False) -> pd.Series:
+    """Per statement index: ms the migration waited for its own locks (from the sampler's non-granted rows).
+
+    Over all attempts of a retried statement by default; `final_attempt` for the wait before its locks
+    were finally granted.
+    """
     pid, interval = result.migration_pid, result.manifest.get("config", {}).get("sample_interval", 0.01)
     waiting = result.locks[(result.locks["pid"] == pid) & ~result.locks["granted"]]
     out = {}
     for stmt in result.statements.itertuples():
-        if stmt.start is None or np.isnan(stmt.start):
+        start = getattr(stmt, "final_start", None) if final_attempt else stmt.start
+        start = stmt.start if start is None or np.isnan(start) else start
+        if start is None or np.isnan(start):
             continue
-        inside = waiting[(waiting["t"] >= stmt.start) & (waiting["t"] <= stmt.end)]
-        out[stmt.index] = 0.0 if inside.empty else (inside["t"].max() - stmt.start + interval / 2) * 1000
+        inside = waiting[(waiting["t"] >= start) & (waiting["t"] <= stmt.end)]
+        if inside.empty:
+            out[stmt.index] = 0.0
+        elif final_attempt or getattr(stmt, "attempts", 1) == 1:
+            out[stmt.index] = (inside["t"].max() - start + interval / 2) * 1000
+        else:  # several attempts: count waiting samples, the pauses between attempts are not waits
+            out[stmt.index] = len(inside) * interval * 1000
     return pd.Series(out, dtype=float)
 
 

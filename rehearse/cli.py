@@ -65,6 +65,7 @@ def _build_parser() -> argparse.ArgumentParser:
     plan = sub.add_parser("plan", help="dry run: statements, transactions, expected locks; nothing executed")
     plan.add_argument("path")
     plan.add_argument("--json", metavar="FILE", help="write the plan as JSON here")
+    _add_check(sub)
     return parser
 
 
@@ -145,6 +146,52 @@ def _cmd_run(args) -> int:
 
 
 COMMANDS = {"datagen": _cmd_datagen, "server": _cmd_server, "plan": _cmd_plan, "run": _cmd_run}
+
+
+# `rehearse check`: the CI gate. Exit codes: 0 verdict within --max-risk; 1 the migration failed (whatever
+# the limit: a failed migration never passes); 2 bad input; 3 verdict over --max-risk.
+EXIT_OVER_RISK = 3
+
+
+def _add_check(sub) -> None:
+    from ._verdict_base import LEVELS
+
+    check = sub.add_parser("check", help="rehearse, then gate on the verdict (green/amber/red)",
+                           epilog="exit codes: 0 verdict within --max-risk, 1 migration failed, 2 bad input, "
+                                  "3 verdict over --max-risk")
+    check.add_argument("path", help="a .sql file, a folder with up.sql[/down.sql], or a Flyway folder")
+    _config_flags(check)
+    check.add_argument("--max-risk", choices=LEVELS, default="amber",
+                       help="highest verdict that passes (default amber)")
+    check.add_argument("--thresholds", metavar="FILE", help="TOML overriding rehearse/thresholds.toml")
+    check.add_argument("--json", metavar="FILE", help="write the summary with the verdict here")
+    check.add_argument("--junit", metavar="FILE", help="write JUnit XML here: a testcase per statement")
+
+
+def _cmd_check(args) -> int:
+    from ._verdict_base import rank
+    from ._verdict_text import report
+    from .migration import load
+    from .runner import run
+    from .verdict import load_thresholds, verdict
+
+    thresholds = load_thresholds(args.thresholds)  # a bad file fails before the rehearsal, not after it
+    migration = load(args.path)
+    result = run(args.path, **_options(args, RehearsalConfig.names()))
+    judged = verdict(result, migration, thresholds)
+    print(f"run {result.run_id}: verdict {judged.level.upper()} (--max-risk {args.max_risk})")
+    print(report(judged, args.max_risk))
+    if args.json:
+        Path(args.json).write_text(json.dumps(judged.annotate(args.max_risk), indent=2))
+    if args.junit:
+        Path(args.junit).write_text(judged.to_junit(args.max_risk))
+    if result.failed:
+        return EXIT_MIGRATION_FAILED
+    return EXIT_OVER_RISK if rank(judged.level) > rank(args.max_risk) else EXIT_OK
+
+
+COMMANDS["check"] = _cmd_check
+
 
 if __name__ == "__main__":
     sys.exit(main())

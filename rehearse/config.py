@@ -24,6 +24,9 @@ class RehearsalConfig:
     setup: str | None = _option(None, "SQL file run on the scratch copy before traffic (not measured)")
     keep: bool = _option(False, "keep the scratch database after the run")
     lock_timeout: int | None = _option(None, "migration's lock_timeout, ms")
+    lock_retries: int = _option(0, "retry a statement that hit lock_timeout this many times")
+    long_transaction: float | None = _option(
+        None, "seconds a long transaction holds a read lock on orders from just before the migration")
     rollback: bool = _option(False, "also run the down script under traffic, and verify the round trip")
     down: str | None = _option(None, "the down script (default: down.sql beside up.sql, or U files)")
     fail_at: int | None = _option(None, "inject a failure where statement N would run")
@@ -42,6 +45,10 @@ class RehearsalConfig:
         _positive("sample_interval", self.sample_interval)
         if self.fail_at is not None and (not isinstance(self.fail_at, int) or self.fail_at < 1):
             raise BadInput(f"fail_at must be a statement number ≥ 1 (see `rehearse plan`), got {self.fail_at!r}")
+        if not isinstance(self.lock_retries, int) or self.lock_retries < 0:
+            raise BadInput(f"lock_retries must be a whole number ≥ 0, got {self.lock_retries!r}")
+        if self.long_transaction is not None:
+            _positive("long_transaction", self.long_transaction)
         for name in ("warmup", "cooldown"):
             _non_negative(name, getattr(self, name))
         for name in ("dirt_orphan_items", "dirt_duplicate_emails", "dirt_null_currency",

@@ -40,13 +40,16 @@ class StatementRecord:
     size_delta_bytes: int = 0
     dead_tuples: int = 0
     wal_bytes: int = 0
+    attempts: int = 1                  # > 1 when lock timeouts were retried (start is the first attempt's)
+    final_start: float | None = None   # start of the last attempt: its locks are held from there
 
 
 class MigrationExecutor:
     """Executes `migration.transactions()` in order and stops at the first failure, like a migration tool."""
 
-    def __init__(self, server, dbname: str, lock_timeout_ms: int | None = None, fail_at: int | None = None):
-        self.fail_at = fail_at
+    def __init__(self, server, dbname: str, lock_timeout_ms: int | None = None, fail_at: int | None = None,
+                 lock_retries: int = 0, retry_pause_s: float = 0.5):
+        self.fail_at, self.lock_retries, self.retry_pause_s = fail_at, lock_retries, retry_pause_s
         self.server = server
         self.conn = psycopg.connect(server.url(dbname), autocommit=True, application_name=APPLICATION_NAME)
         if lock_timeout_ms:
@@ -70,6 +73,27 @@ class MigrationExecutor:
         return records
 
     def _run_unit(self, unit, records) -> bool:
+        """Run a unit; when it fails for lock_timeout (55P03), roll back and try again, pausing in between.
+
+        Retrying a short lock_timeout is the mitigation for a lock queue: the ALTER gives up its place
+        instead of making every application query wait behind it.
+        """
+        first_starts = None
+        for attempt in range(1, self.lock_retries + 2):
+            ok = self._run_unit_once(unit, records)
+            first_starts = first_starts or [r.start for r in records]
+            timed_out = any(r.sqlstate == "55P03" for r in records)
+            if ok or not timed_out or attempt > self.lock_retries:
+                break
+            time.sleep(self.retry_pause_s * attempt)
+            for rec in records:
+                _reset(rec)
+        for rec, start in zip(records, first_starts):
+            rec.attempts, rec.final_start = attempt, rec.start
+            rec.start = start if start is not None else rec.start
+        return ok
+
+    def _run_unit_once(self, unit, records) -> bool:
         if unit[0].transaction == 0:
             return self._run_alone(unit[0], records[0])
         return self._run_transaction(unit, records)
@@ -167,6 +191,13 @@ def _full_scans(rels0: dict, counters0: dict, counters1: dict) -> list[str]:
         if rows > 0 and (seq1 - seq0) + (idx1 - idx0) >= 0.5 * rows:
             scanned.append(name)
     return sorted(scanned)
+
+
+def _reset(rec: StatementRecord) -> None:
+    """Back to not-run, keeping what identifies the statement."""
+    fresh = StatementRecord(index=rec.index, sql=rec.sql, phase=rec.phase, kind=rec.kind,
+                            transaction=rec.transaction, source=rec.source, line=rec.line)
+    rec.__dict__.update(fresh.__dict__)
 
 
 def _record_for(stmt, phase: str, offset: int) -> StatementRecord:

@@ -17,6 +17,7 @@ from dbserver.errors import BadInput
 from . import migration as migration_mod
 from .config import RehearsalConfig
 from .executor import MigrationExecutor
+from .long_transaction import LongTransaction
 from . import state
 from .result import RehearsalResult
 from .rollback import verify_rollback
@@ -56,13 +57,15 @@ def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> R
 def _rehearse(server, scratch: str, migration, config: RehearsalConfig, run_id: str) -> RehearsalResult:
     sampler = SamplerProcess(server, scratch, interval=config.sample_interval)
     workload = Workload(server, scratch, _workload_config(config))
-    executor = MigrationExecutor(server, scratch, lock_timeout_ms=config.lock_timeout, fail_at=config.fail_at)
+    executor = MigrationExecutor(server, scratch, lock_timeout_ms=config.lock_timeout, fail_at=config.fail_at,
+                                 lock_retries=config.lock_retries)
+    long_tx = LongTransaction(server, scratch, config.long_transaction) if config.long_transaction else None
     sampler.start()
     try:
         t0 = time.time()  # traffic starts: the origin of every plot and of the "before" phase
         workload.start()
         try:
-            time.sleep(config.warmup)
+            _warm_up(config.warmup, long_tx)
             migration_start = time.time()
             records = executor.run(migration)
             if config.rollback and migration.down is not None:
@@ -70,6 +73,8 @@ def _rehearse(server, scratch: str, migration, config: RehearsalConfig, run_id: 
             migration_end = time.time()
             time.sleep(config.cooldown)
         finally:
+            if long_tx:
+                long_tx.stop()
             workload_frame = workload.stop()
             executor.close()
     finally:
@@ -80,10 +85,20 @@ def _rehearse(server, scratch: str, migration, config: RehearsalConfig, run_id: 
         columns=["index", "relation", "relkind", "mode"])
     manifest = dict(run_id=run_id, t0=t0, migration_start=migration_start, migration_end=migration_end,
                     migration_pid=executor.pid, app_pids=sorted(workload.backend_pids),
-                    workload_stats=workload.stats, sampler_stats=sampled.stats)
+                    workload_stats=workload.stats, sampler_stats=sampled.stats,
+                    long_transaction=long_tx.to_dict() if long_tx else None)
     frames = dict(statements=statements, statement_locks=statement_locks, workload=workload_frame,
                   locks=sampled.locks, activity=sampled.activity, load=sampled.load, progress=sampled.progress)
     return RehearsalResult(run_id=run_id, manifest=manifest, frames=frames)
+
+
+def _warm_up(seconds: float, long_tx) -> None:
+    """Traffic before the migration; a long transaction, if asked for, starts shortly before it."""
+    lead = min(1.0, seconds / 2)
+    time.sleep(seconds - lead if long_tx else seconds)
+    if long_tx:
+        long_tx.start()
+        time.sleep(lead)
 
 
 def _check_options(migration, config: RehearsalConfig) -> None:

@@ -131,15 +131,17 @@ def test_cli_exit_codes_and_json(tmp_path):
 def test_interrupted_run_drops_its_scratch_database(server, tmp_path):
     slow = tmp_path / "slow.sql"
     slow.write_text("SELECT pg_sleep(30);")
+    before = set(dbserver.list_owned(server, "rehearsal_run_"))
     proc = subprocess.Popen([sys.executable, "-m", "rehearse.cli", "run", str(slow), "--scale", str(SCALE),
                              "--seed", str(SEED), "--rate", "20", "--warmup", "0.5"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
-    while time.time() < deadline and not dbserver.list_owned(server, "rehearsal_run_"):
+    while time.time() < deadline and not set(dbserver.list_owned(server, "rehearsal_run_")) - before:
         time.sleep(0.2)
-    assert dbserver.list_owned(server, "rehearsal_run_"), "the run never created its scratch database"
+    ours = set(dbserver.list_owned(server, "rehearsal_run_")) - before
+    assert ours, "the run never created its scratch database"
     time.sleep(1.5)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert dbserver.list_owned(server, "rehearsal_run_") == {}
+    assert not ours & set(dbserver.list_owned(server, "rehearsal_run_"))
