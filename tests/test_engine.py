@@ -129,19 +129,19 @@ def test_cli_exit_codes_and_json(tmp_path):
 
 
 def test_interrupted_run_drops_its_scratch_database(server, tmp_path):
-    slow = tmp_path / "slow.sql"
+    slow = tmp_path / "interrupted_by_test.sql"   # the name marks our scratch database among others' runs
     slow.write_text("SELECT pg_sleep(30);")
-    before = set(dbserver.list_owned(server, "rehearsal_run_"))
+    mine = lambda: {n for n in dbserver.list_owned(server, "rehearsal_run_") if "_interrupted_by_test_" in n}
     proc = subprocess.Popen([sys.executable, "-m", "rehearse.cli", "run", str(slow), "--scale", str(SCALE),
                              "--seed", str(SEED), "--rate", "20", "--warmup", "0.5"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
-    while time.time() < deadline and not set(dbserver.list_owned(server, "rehearsal_run_")) - before:
+    while time.time() < deadline and not mine():
         time.sleep(0.2)
-    ours = set(dbserver.list_owned(server, "rehearsal_run_")) - before
+    ours = mine()
     assert ours, "the run never created its scratch database"
     time.sleep(1.5)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert not ours & set(dbserver.list_owned(server, "rehearsal_run_"))
+    assert not ours & mine()
