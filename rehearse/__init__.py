@@ -4,7 +4,7 @@ Imported lazily so that `import rehearse.migration` does not start pulling in th
 """
 from __future__ import annotations
 
-__all__ = ["run", "plan", "load", "summary", "RehearsalConfig", "RehearsalResult"]
+__all__ = ["run", "plan", "load", "summary", "verdict", "RehearsalConfig", "RehearsalResult"]
 
 
 def __getattr__(name: str):
@@ -20,6 +20,9 @@ def __getattr__(name: str):
     if name == "summary":
         from .summary import summary
         return summary
+    if name == "verdict":
+        from .verdict import verdict
+        return verdict
     if name == "RehearsalConfig":
         from .config import RehearsalConfig
         return RehearsalConfig

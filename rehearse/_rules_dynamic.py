@@ -187,7 +187,8 @@ def _error_words(ctx: Context, errors: list[dict]) -> tuple[str, str]:
     codes = ", ".join(f"{condition(c)} ×{n}" for c, n in sorted(by_code.items(), key=lambda kv: -kv[1]))
     example = max(errors, key=lambda e: e["count"]).get("example")
     level = "red" if count >= ctx.thresholds.red_app_errors else "amber"
-    return level, (f"{count} application transactions failed during or after the migration with {codes}, "
+    many = "s" if count != 1 else ""
+    return level, (f"{count:,} application transaction{many} failed during or after the migration with {codes}, "
                    f"e.g. {example!r}")
 
 

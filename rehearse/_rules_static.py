@@ -29,7 +29,7 @@ def hits(migration, lock_timeout_ms: int | None = None, level: str = "amber") ->
 
 
 class _Walk:
-    """What earlier statements established: new tables, lock_timeout, locks held, validated CHECKs."""
+    """What earlier statements established: tables they created, lock_timeout, validated NOT NULL CHECKs."""
 
     def __init__(self, migration, timeout_from_config: bool):
         self.statements = migration.statements
@@ -40,8 +40,11 @@ class _Walk:
         self.checked_columns: set[tuple[str, str]] = set()       # (table, column) with a validated CHECK
 
     def before(self, st, node) -> None:
-        if isinstance(node, ast.CreateStmt):  # the new table is nobody's yet: its locks block no one
+        # A table the migration creates is nobody's yet: its locks block no one, its rows are none.
+        if isinstance(node, ast.CreateStmt):
             self.new_tables.add(name(node.relation))
+        elif isinstance(node, ast.CreateTableAsStmt):
+            self.new_tables.add(name(node.into.rel))
 
     def after(self, st, node) -> None:
         if isinstance(node, ast.VariableSetStmt) and node.name in ("lock_timeout", None):
@@ -65,7 +68,8 @@ class _Walk:
 
     def _timeout(self, st, node: ast.VariableSetStmt) -> None:
         value = node.args[0].val if node.kind == VariableSetKind.VAR_SET_VALUE and node.args else None
-        on = value is not None and str(getattr(value, "sval", getattr(value, "ival", 0))).strip() not in ("0", "")
+        text = next((str(getattr(value, a)) for a in ("sval", "ival", "fval") if hasattr(value, a)), "0")
+        on = value is not None and text.strip() not in ("0", "0.0", "")  # 0 means "wait forever"
         if node.is_local:  # SET LOCAL lasts until its transaction ends; outside a block it does nothing
             self.local_timeout_tx = st.transaction if on else 0
         else:
@@ -216,8 +220,8 @@ def _incompatible(walk, st, node):
         elif node.renameType == ObjectType.OBJECT_TABLE:
             out.append((t, f"renames table {t} to {node.newname}", _short(t), "42P01"))
     if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
-        dropped = [".".join(p.sval for p in o) for o in node.objects]
-        out += [(t, f"drops table {t}", t, "42P01") for t in dropped if walk.existing(_qualified(t))]
+        dropped = [_qualified(".".join(p.sval for p in o)) for o in node.objects]
+        out += [(t, f"drops table {t}", _short(t), "42P01") for t in dropped if walk.existing(t)]
     for t, cmd in _altered(walk, node):
         if cmd.subtype == AT.AT_DropColumn:
             out.append((t, f"drops column {t}.{cmd.name}", cmd.name, "42703"))

@@ -47,10 +47,12 @@ def report(v, max_risk: str) -> str:
     """What `rehearse check` prints: the table, every reason above green, the paragraph, the gate."""
     lines = [table(v).to_string(index=False), ""]
     for s in v.statements:
-        lines += [f"  {s.index}. [{h.level}] {h.reason} ({h.finding_id})" for h in s.hits if h.level != "green"]
+        hits = sorted(s.hits, key=lambda h: -rank(h.level))
+        lines += [f"  {s.index}. [{h.level}] {h.reason} ({h.finding_id})" for h in hits if h.level != "green"]
         lines += [f"  {s.index}. [note] {h.reason}" for h in s.hits if h.level == "green"]
     lines += [f"  run. [{h.level}] {h.reason} ({h.finding_id})" for h in v.run_hits]
-    lines += ["", explain(v), f"squawk: {v.squawk}"]
+    within = "within" if rank(v.level) <= rank(max_risk) else "OVER"
+    lines += ["", explain(v), f"squawk: {v.squawk}", f"verdict {v.level.upper()}: {within} --max-risk {max_risk}"]
     return "\n".join(lines)
 
 

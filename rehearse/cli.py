@@ -61,6 +61,12 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("path", help="a .sql file, a folder with up.sql[/down.sql], or a Flyway folder")
     _config_flags(run)
     run.add_argument("--json", metavar="FILE", help="write the JSON summary here")
+    run.add_argument("--scales", metavar="S1,S2,S3",
+                     help="rehearse at these scales (≥ 3) and project each statement to production size")
+    run.add_argument("--production-rows", metavar="TABLE=ROWS,…",
+                     help="production row counts to project to, e.g. orders=250000000 (default: SF 1)")
+    run.add_argument("--production-dsn", metavar="URL",
+                     help="read production row counts from this server's catalogue (read-only session)")
 
     plan = sub.add_parser("plan", help="dry run: statements, transactions, expected locks; nothing executed")
     plan.add_argument("path")
@@ -137,6 +143,10 @@ def _cmd_run(args) -> int:
     from .runner import run
     from .summary import summary
 
+    if args.scales or args.production_rows or args.production_dsn:
+        from .extrapolate import cli_run
+        failed = cli_run(args, _options(args, RehearsalConfig.names()))
+        return EXIT_MIGRATION_FAILED if failed else EXIT_OK
     result = run(args.path, **_options(args, RehearsalConfig.names()))
     data = summary(result)
     print_run(result, data)
@@ -179,7 +189,7 @@ def _cmd_check(args) -> int:
     migration = load(args.path)
     result = run(args.path, **_options(args, RehearsalConfig.names()))
     judged = verdict(result, migration, thresholds)
-    print(f"run {result.run_id}: verdict {judged.level.upper()} (--max-risk {args.max_risk})")
+    print(f"run {result.run_id}: migration {judged.summary.get('migration')} {judged.summary.get('outcome')}")
     print(report(judged, args.max_risk))
     if args.json:
         Path(args.json).write_text(json.dumps(judged.annotate(args.max_risk), indent=2))

@@ -27,5 +27,5 @@ BEGIN
         PERFORM pg_sleep(pause_s);
     END LOOP;
 END $$;
-CALL backfill_transaction_ref(5000, 0.02);
+CALL backfill_transaction_ref(2000, 0.05);
 DROP PROCEDURE backfill_transaction_ref(int, float8);

@@ -28,5 +28,5 @@ BEGIN
         PERFORM pg_sleep(pause_s);
     END LOOP;
 END $$;
-CALL backfill_status(5000, 0.02);
+CALL backfill_status(2000, 0.05);
 DROP PROCEDURE backfill_status(int, float8);

@@ -17,5 +17,5 @@ BEGIN
         PERFORM pg_sleep(pause_s);
     END LOOP;
 END $$;
-CALL backfill_order_status_v2(5000, 0.02);
+CALL backfill_order_status_v2(2000, 0.05);
 DROP PROCEDURE backfill_order_status_v2(int, float8);
