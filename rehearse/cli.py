@@ -61,12 +61,16 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("path", help="a .sql file, a folder with up.sql[/down.sql], or a Flyway folder")
     _config_flags(run)
     run.add_argument("--json", metavar="FILE", help="write the JSON summary here")
+    run.add_argument("--no-report", action="store_true", help="skip the HTML report (saves ~10 s)")
     run.add_argument("--scales", metavar="S1,S2,S3",
                      help="rehearse at these scales (≥ 3) and project each statement to production size")
     run.add_argument("--production-rows", metavar="TABLE=ROWS,…",
                      help="production row counts to project to, e.g. orders=250000000 (default: SF 1)")
     run.add_argument("--production-dsn", metavar="URL",
                      help="read production row counts from this server's catalogue (read-only session)")
+
+    rep = sub.add_parser("report", help="write the HTML report of a saved run")
+    rep.add_argument("run_id", help="a run id printed by `rehearse run` (see data/runs/)")
 
     plan = sub.add_parser("plan", help="dry run: statements, transactions, expected locks; nothing executed")
     plan.add_argument("path")
@@ -140,22 +144,33 @@ def _cmd_plan(args) -> int:
 
 def _cmd_run(args) -> int:
     from .display import print_run
+    from .report import judge, write
     from .runner import run
-    from .summary import summary
 
-    if args.scales or args.production_rows or args.production_dsn:
-        from .extrapolate import cli_run
-        failed = cli_run(args, _options(args, RehearsalConfig.names()))
-        return EXIT_MIGRATION_FAILED if failed else EXIT_OK
     result = run(args.path, **_options(args, RehearsalConfig.names()))
-    data = summary(result)
+    judged = judge(result)
+    data = judged.annotate("amber") | {"run_id": result.run_id, "report": None}
     print_run(result, data)
+    print(f"verdict: {judged.level.upper()}" + "".join(f"\n  - {r}" for r in judged.reasons[:5]))
+    if not args.no_report:
+        data["report"] = str(write(result.run_id))
+        print(f"report: {data['report']}")
     if args.json:
         Path(args.json).write_text(json.dumps(data, indent=2))
     return EXIT_MIGRATION_FAILED if result.failed else EXIT_OK
 
 
-COMMANDS = {"datagen": _cmd_datagen, "server": _cmd_server, "plan": _cmd_plan, "run": _cmd_run}
+def _cmd_report(args) -> int:
+    from .report import write
+    from .result import load
+
+    load(args.run_id)  # a clear error for an unknown run, before starting a kernel
+    print(write(args.run_id))
+    return EXIT_OK
+
+
+COMMANDS = {"datagen": _cmd_datagen, "server": _cmd_server, "plan": _cmd_plan, "run": _cmd_run,
+            "report": _cmd_report}
 
 
 # `rehearse check`: the CI gate. Exit codes: 0 verdict within --max-risk; 1 the migration failed (whatever

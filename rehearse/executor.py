@@ -135,7 +135,10 @@ class MigrationExecutor:
 
     def _run_in_transaction(self, stmt, rec, held: set, state: list) -> bool:
         if stmt.kind in ("BEGIN", "COMMIT", "ROLLBACK"):
-            return self._execute(stmt, rec)
+            ok = self._execute(stmt, rec)
+            if ok and stmt.kind == "BEGIN":  # counters are per transaction: start comparing from inside it
+                state[0] = catalog.snapshot(self.conn, in_transaction=True)
+            return ok
         ok = self._execute(stmt, rec)
         if ok:
             after = catalog.snapshot(self.conn, in_transaction=True)

