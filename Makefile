@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-stamp
 # 0.1 = 1 M orders; `make demo DEMO_SCALE=1` for production-like size (needs ~10 GB of disk)
 DEMO_SCALE ?= 0.1
 
-.PHONY: install demo test bench clean-data
+.PHONY: install demo test bench browser clean-data
 
 install: $(STAMP)
 
@@ -20,8 +20,13 @@ $(STAMP): requirements.txt pyproject.toml
 demo: install
 	$(PY) -m rehearse.demo --scale $(DEMO_SCALE)
 
-test: install
+test: install browser
 	$(VENV)/bin/pytest
+
+# The report test renders the HTML page in Debian's headless Chromium; installed once, if apt can.
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium >/dev/null; } || echo "chromium not installed: the browser test will be skipped"
 
 bench: install
 	$(PY) bench/datagen.py --quick
