@@ -1,5 +1,9 @@
 """A migration read from SQL files, split by PostgreSQL's own parser and grouped into transactions.
 
+The SQL comes from rehearse/_sqlsources.py: plain files, a Liquibase formatted-SQL changelog (each changeset
+is grouped like a file of its own) or an Alembic project (its offline SQL, BEGIN/COMMIT as Alembic wrote
+them); `Migration.notes` carries what such a reader could not rehearse, e.g. a changeset with no rollback.
+
 How statements are grouped (the engine runs `Migration.transactions()` one unit at a time):
 
 * An explicit `BEGIN` / `START TRANSACTION` … `COMMIT` / `ROLLBACK` block is kept as written: it is one
@@ -67,6 +71,7 @@ class Migration:
     statements: tuple[Statement, ...]
     down: Migration | None
     sources: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # what the reader assumed or could not rehearse (see _sqlsources.Layout)
 
     def transactions(self) -> list[list[Statement]]:
         """Execution units in order: each a transaction's statements, or one statement run on its own."""
@@ -80,16 +85,19 @@ class Migration:
 
 
 def load(path: str | Path, down: str | Path | None = None) -> Migration:
-    """Read the migration at `path` (file, up/down folder or Flyway folder) and its rollback.
+    """Read the migration at `path` (file, up/down or Flyway folder, Liquibase changelog, Alembic project).
 
     `down` overrides the rollback found next to it: a .sql file, or a folder read like `path`.
 
     Every file is parsed before this returns, so a syntax error anywhere is reported before anything runs.
     """
     layout = _sqlsources.locate(path)
-    up = _from_files(layout.name, layout.up)
-    down_files = _sqlsources.locate(down).up if down is not None else layout.down
-    return replace(up, down=_from_files(f"{layout.name} (down)", down_files) if down_files else None)
+    if down is not None:
+        given = _sqlsources.locate(down)
+        layout = replace(layout, down=given.up, down_notes=given.notes)
+    rollback = _from_scripts(f"{layout.name} (down)", layout.down, layout.down_notes) if layout.down else None
+    notes = layout.notes if rollback else layout.notes + layout.down_notes  # e.g. "no changeset has a rollback"
+    return replace(_from_scripts(layout.name, layout.up, notes), down=rollback)
 
 
 def split(text: str, source: str = "<string>") -> list[Statement]:
@@ -102,27 +110,29 @@ def plan(path: str | Path, down: str | Path | None = None) -> Plan:
     return Plan(load(path, down))
 
 
-def _from_files(name: str, files: tuple[Path, ...]) -> Migration:
+def _from_scripts(name: str, scripts: tuple[_sqlsources.Script, ...],
+                  notes: tuple[str, ...] = ()) -> Migration:
     statements: list[Statement] = []
-    for path in files:
+    for script in scripts:
         next_tx = max((s.transaction for s in statements), default=0) + 1
-        found = _statements(_read(path), str(path), len(statements) + 1, next_tx)
+        found = _statements(script.text, script.source, len(statements) + 1, next_tx, script.autocommit)
         if not found:
-            raise BadInput(f"{path}: no SQL statements (only comments or blank lines); "
+            raise BadInput(f"{script.source}: no SQL statements (only comments or blank lines); "
                            "write the migration's SQL or remove the file")
-        statements.extend(found)
-    return Migration(name, tuple(statements), None, tuple(str(p) for p in files))
+        statements.extend(_relocated(s, script) for s in found)
+    sources = tuple(dict.fromkeys(s.source for s in statements))
+    return Migration(name, tuple(statements), None, sources, tuple(notes))
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")  # -sig: a BOM left by an editor is not SQL
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path}: cannot be read ({exc}); save it as UTF-8 text") from None
+def _relocated(statement: Statement, script: _sqlsources.Script) -> Statement:
+    source, line = script.origin(statement.line)
+    return replace(statement, source=source, line=line) if script.origins else statement
 
 
-def _statements(text: str, source: str, first_index: int, first_transaction: int) -> list[Statement]:
-    groups = _Grouper(source, first_transaction, autocommit=_wants_no_transaction(text))
+def _statements(text: str, source: str, first_index: int, first_transaction: int,
+                autocommit: bool | None = None) -> list[Statement]:
+    autocommit = _wants_no_transaction(text) if autocommit is None else autocommit
+    groups = _Grouper(source, first_transaction, autocommit=autocommit)
     statements = [_statement(p, source, first_index + i, groups.assign(p))
                   for i, p in enumerate(_sqlparse.parse(text, source))]
     groups.finish()
