@@ -23,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _config_flags(parser: argparse.ArgumentParser, only: tuple[str, ...] | None = None) -> None:
     """One flag per RehearsalConfig field, same name with dashes: the CLI cannot drift from the API."""
-    kinds = {"float": float, "int": int, "int | None": int, "str | None": str, "float | None": float}
+    kinds = {"float": float, "int": int, "int | None": int, "str": str, "str | None": str, "float | None": float}
     for f in fields(RehearsalConfig):
         if only is not None and f.name not in only:
             continue
@@ -50,15 +50,19 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     gen = sub.add_parser("datagen", help="build (or reuse) the synthetic dataset template")
-    _config_flags(gen, only=("scale", "seed", "dsn") + DIRT_FIELDS)
+    _config_flags(gen, only=("scale", "seed", "dsn", "postgres_bin") + DIRT_FIELDS)
     gen.add_argument("--rebuild", action="store_true", help="rebuild even if the template exists")
     gen.add_argument("--info", action="store_true", help="print the template's manifest, build nothing")
 
     srv = sub.add_parser("server", help="the embedded PostgreSQL")
     srv.add_argument("action", choices=["start", "stop", "status"])
+    srv.add_argument("--postgres-bin", metavar="DIR",
+                     help="the server of this local installation (data/postgres-<major>) instead of the embedded "
+                          "one; `stop` without it stops the embedded and every local one")
 
     run = sub.add_parser("run", help="rehearse a migration under traffic")
-    run.add_argument("path", help="a .sql file, a folder with up.sql[/down.sql], or a Flyway folder")
+    run.add_argument("path", help="a .sql file, a folder with up.sql[/down.sql], a Flyway folder, a Liquibase "
+                     "formatted-SQL changelog or an Alembic project")
     _config_flags(run)
     run.add_argument("--json", metavar="FILE", help="write the JSON summary here")
     run.add_argument("--no-report", action="store_true", help="skip the HTML report (saves ~10 s)")
@@ -100,10 +104,10 @@ def _options(args, names) -> dict:
 def _cmd_datagen(args) -> int:
     import datagen
 
-    opts = _options(args, ("scale", "seed", "dsn") + DIRT_FIELDS)
+    opts = _options(args, ("scale", "seed", "dsn", "postgres_bin") + DIRT_FIELDS)
     config = RehearsalConfig(**opts)  # validates scale and rates the same way everywhere
     import dbserver
-    server = dbserver.open_server(config.dsn)
+    server = dbserver.open_server(config.dsn, postgres_bin=config.postgres_bin)
     dirt = datagen.Dirt(**{f[len("dirt_"):]: getattr(config, f) for f in DIRT_FIELDS})
     if args.info:
         manifest = datagen.info(config.scale, config.seed, dirt=dirt, server=server)
@@ -119,16 +123,37 @@ def _cmd_datagen(args) -> int:
 
 
 def _cmd_server(args) -> int:
-    from dbserver import embedded, open_server
+    from dbserver import embedded, local, open_server
 
+    if args.postgres_bin:
+        return _cmd_local_server(args)
     if args.action == "stop":
         print("embedded PostgreSQL stopped" if embedded.stop() else "embedded PostgreSQL was not running")
+        for major in local.stop():
+            print(f"PostgreSQL {major} ({local.pgdata(major)}) stopped")
     elif args.action == "start":
         server = open_server(None)
         print(f"embedded PostgreSQL {server.version} running, data in {embedded.pgdata()}")
     else:
         pid = embedded.running_pid()
         print(f"embedded PostgreSQL running (pid {pid})" if pid else "embedded PostgreSQL not running")
+    return EXIT_OK
+
+
+def _cmd_local_server(args) -> int:
+    from dbserver import local, open_server
+
+    major = local.major_version(args.postgres_bin)  # a directory without PostgreSQL: one line, exit 2
+    where = local.pgdata(major)
+    if args.action == "stop":
+        print(f"PostgreSQL {major} stopped" if local.stop(major) else f"PostgreSQL {major} was not running")
+    elif args.action == "start":
+        server = open_server(postgres_bin=args.postgres_bin)
+        print(f"PostgreSQL {server.version} running, data in {where}")
+    else:
+        pid = local.running_servers().get(major)
+        print(f"PostgreSQL {major} running (pid {pid}), data in {where}" if pid
+              else f"PostgreSQL {major} not running")
     return EXIT_OK
 
 
@@ -184,7 +209,8 @@ def _add_check(sub) -> None:
     check = sub.add_parser("check", help="rehearse, then gate on the verdict (green/amber/red)",
                            epilog="exit codes: 0 verdict within --max-risk, 1 migration failed, 2 bad input, "
                                   "3 verdict over --max-risk")
-    check.add_argument("path", help="a .sql file, a folder with up.sql[/down.sql], or a Flyway folder")
+    check.add_argument("path", help="a .sql file, a folder with up.sql[/down.sql], a Flyway folder, a Liquibase "
+                     "formatted-SQL changelog or an Alembic project")
     _config_flags(check)
     check.add_argument("--max-risk", choices=LEVELS, default="amber",
                        help="highest verdict that passes (default amber)")

@@ -14,6 +14,7 @@ import datagen
 import dbserver
 from dbserver.errors import BadInput
 
+from . import compatibility
 from . import migration as migration_mod
 from .config import RehearsalConfig
 from .executor import MigrationExecutor
@@ -22,7 +23,7 @@ from . import state
 from .result import RehearsalResult
 from .rollback import verify_rollback
 from .sampler_process import SamplerProcess
-from .workload import Workload, WorkloadConfig
+from .workload import Workload, WorkloadConfig, query_sets
 
 
 def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> RehearsalResult:
@@ -31,7 +32,9 @@ def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> R
     migration = migration_mod.load(path, down=config.down)  # parse errors surface before anything runs
     _check_options(migration, config)
     setup_sql = _read_setup(config.setup)
-    server = dbserver.open_server(config.dsn)
+    query_sets(config.app_versions)  # a bad --app-versions or --app-queries fails before anything runs
+    app_queries = compatibility.load(config.app_queries, config.app_versions) if config.app_queries else None
+    server = dbserver.open_server(config.dsn, postgres_bin=config.postgres_bin)
     dataset = datagen.build(scale=config.scale, seed=config.seed, dirt=_dirt(config), server=server)
     run_id = _new_run_id(migration.name)
     with dbserver.clone(server, dataset.name, name=f"rehearsal_run_{run_id.replace('-', '_')}") as scratch:
@@ -39,7 +42,7 @@ def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> R
             _run_setup(server, scratch, setup_sql, config.setup)
         with server.connect(scratch) as conn:
             baseline = state.schema(conn)
-        result = _rehearse(server, scratch, migration, config, run_id)
+        result = _rehearse(server, scratch, migration, config, run_id, app_queries)
         with server.connect(scratch) as conn:
             after = state.schema(conn)
         result.manifest["state_after"] = dict(schema_diff=state.schema_diff(baseline, after),
@@ -54,17 +57,21 @@ def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> R
     return result
 
 
-def _rehearse(server, scratch: str, migration, config: RehearsalConfig, run_id: str) -> RehearsalResult:
+def _rehearse(server, scratch: str, migration, config: RehearsalConfig, run_id: str,
+              app_queries: list | None = None) -> RehearsalResult:
     sampler = SamplerProcess(server, scratch, interval=config.sample_interval)
     workload = Workload(server, scratch, _workload_config(config))
     executor = MigrationExecutor(server, scratch, lock_timeout_ms=config.lock_timeout, fail_at=config.fail_at,
                                  lock_retries=config.lock_retries)
     long_tx = LongTransaction(server, scratch, config.long_transaction) if config.long_transaction else None
+    probe = compatibility.CompatibilityProbe(server, scratch, app_queries) if app_queries else None
     sampler.start()
     try:
         t0 = time.time()  # traffic starts: the origin of every plot and of the "before" phase
         workload.start()
         try:
+            if probe:
+                probe.start()
             _warm_up(config.warmup, long_tx)
             migration_start = time.time()
             records = executor.run(migration)
@@ -76,6 +83,7 @@ def _rehearse(server, scratch: str, migration, config: RehearsalConfig, run_id: 
             if long_tx:
                 long_tx.stop()
             workload_frame = workload.stop()
+            compat_frame = probe.stop() if probe else None
             executor.close()
     finally:
         sampled = sampler.stop()
@@ -89,6 +97,8 @@ def _rehearse(server, scratch: str, migration, config: RehearsalConfig, run_id: 
                     long_transaction=long_tx.to_dict() if long_tx else None)
     frames = dict(statements=statements, statement_locks=statement_locks, workload=workload_frame,
                   locks=sampled.locks, activity=sampled.activity, load=sampled.load, progress=sampled.progress)
+    if probe:
+        frames["compatibility"], manifest["compatibility"] = compat_frame, probe.to_dict()
     return RehearsalResult(run_id=run_id, manifest=manifest, frames=frames)
 
 
@@ -103,8 +113,8 @@ def _warm_up(seconds: float, long_tx) -> None:
 
 def _check_options(migration, config: RehearsalConfig) -> None:
     if config.rollback and migration.down is None:
-        raise BadInput(f"--rollback needs a down script: put down.sql beside up.sql in {migration.name}, "
-                       "or give --down FILE")
+        raise BadInput(f"--rollback needs a down script and {migration.name} has none: add down.sql beside "
+                       "up.sql, U files (Flyway), --rollback lines (Liquibase), or give --down FILE")
     if config.fail_at is not None:
         target = next((s for s in migration.statements if s.index == config.fail_at), None)
         if target is None or target.kind in ("BEGIN", "COMMIT", "ROLLBACK"):
@@ -131,7 +141,7 @@ def _dirt(config: RehearsalConfig) -> datagen.Dirt:
 def _workload_config(config: RehearsalConfig) -> WorkloadConfig:
     return WorkloadConfig(rate=config.rate, clients=config.clients, seed=config.seed,
                           statement_timeout_ms=config.app_statement_timeout,
-                          lock_timeout_ms=config.app_lock_timeout)
+                          lock_timeout_ms=config.app_lock_timeout, queries=config.app_versions)
 
 
 def _read_setup(setup: str | None) -> str | None:
