@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-stamp
 # 0.1 = 1 M orders; `make demo DEMO_SCALE=1` for production-like size (needs ~10 GB of disk)
 DEMO_SCALE ?= 0.1
 
-.PHONY: install demo test bench browser clean-data
+.PHONY: install demo test bench browser postgres15 clean-data
 
 install: $(STAMP)
 
@@ -20,13 +20,18 @@ $(STAMP): requirements.txt pyproject.toml
 demo: install
 	$(PY) -m rehearse.demo --scale $(DEMO_SCALE)
 
-test: install browser
+test: install browser postgres15
 	$(VENV)/bin/pytest
 
 # The report test renders the HTML page in Debian's headless Chromium; installed once, if apt can.
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq chromium >/dev/null; } || echo "chromium not installed: the browser test will be skipped"
+
+# The version tests (tests/test_versions.py) compare with Debian's PostgreSQL 15; installed once, if apt can.
+postgres15:
+	@test -x /usr/lib/postgresql/15/bin/initdb || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq postgresql-15 >/dev/null; } || echo "postgresql-15 not installed: the version tests will be skipped"
 
 bench: install
 	$(PY) bench/datagen.py --quick

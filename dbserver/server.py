@@ -8,8 +8,8 @@ from functools import cached_property
 import psycopg
 
 from . import dsn as dsnlib
-from . import embedded
-from .errors import ServerUnavailable
+from . import embedded, local
+from .errors import BadInput, ServerUnavailable
 
 MIN_VERSION = 130000
 
@@ -20,6 +20,7 @@ class Server:
 
     dsn: str
     embedded: bool
+    label: str | None = None  # how to show it when the URL says little (a local installation's socket)
 
     def url(self, dbname: str) -> str:
         return dsnlib.with_database(self.dsn, dbname)
@@ -40,6 +41,8 @@ class Server:
 
     @property
     def display(self) -> str:
+        if self.label:
+            return self.label
         return "embedded PostgreSQL" if self.embedded else dsnlib.mask(self.dsn)
 
     def postmaster_pid(self) -> int | None:
@@ -51,8 +54,17 @@ class Server:
         return _local_pid(data_dir)
 
 
-def open_server(dsn: str | None = None) -> Server:
-    """The server to use: `dsn`, else $REHEARSAL_DSN, else the embedded one (started if needed)."""
+def open_server(dsn: str | None = None, postgres_bin: str | None = None) -> Server:
+    """The server to use: `dsn`, else the local installation in `postgres_bin` (started under
+    data/postgres-<major> if needed), else $REHEARSAL_DSN, else the embedded one (started if needed)."""
+    if dsn and postgres_bin:
+        raise BadInput("give either --dsn or --postgres-bin, not both: one names a running server, "
+                       "the other an installation to start")
+    if postgres_bin:
+        server = Server(dsn=local.start(postgres_bin), embedded=False,
+                        label=f"local PostgreSQL from {postgres_bin}")
+        _check_reachable(server)
+        return server
     dsn = dsn or os.environ.get("REHEARSAL_DSN")
     if dsn:
         dsnlib.parse(dsn)

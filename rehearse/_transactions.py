@@ -53,9 +53,14 @@ CURRENT = {
     ),
 }
 
-# Query sets by name: the application version speaking to the database. An expand/contract rehearsal
-# adds e.g. 'new' with the same kinds and parameter names.
-QUERIES: dict[str, dict[str, tuple[str, ...]]] = {"current": CURRENT}
+# The next application version of migration 03's expand/contract rollout: the same transactions reading and
+# writing orders.status instead of orders.order_status (payments.status is another column, untouched). It
+# works once the expand step has added `status` with its sync trigger, and after the old column is gone.
+NEW = {kind: tuple(s.replace("order_status", "status") for s in statements) for kind, statements in CURRENT.items()}
+
+# Query sets by name: the application version speaking to the database; each has the same kinds and
+# parameter names, so versions can share one schedule (WorkloadConfig.queries = "current,new").
+QUERIES: dict[str, dict[str, tuple[str, ...]]] = {"current": CURRENT, "new": NEW}
 
 STATUSES = ("paid", "shipped", "delivered", "cancelled")
 METHODS = ("card", "paypal", "bank_transfer")

@@ -172,6 +172,10 @@ def _cmd_run(args) -> int:
     from .report import judge, write
     from .runner import run
 
+    if args.scales or args.production_rows or args.production_dsn:
+        from .extrapolate import cli_run
+        failed = cli_run(args, _options(args, RehearsalConfig.names()))
+        return EXIT_MIGRATION_FAILED if failed else EXIT_OK
     result = run(args.path, **_options(args, RehearsalConfig.names()))
     judged = judge(result)
     data = judged.annotate("amber") | {"run_id": result.run_id, "report": None}

@@ -37,6 +37,15 @@ class RehearsalConfig:
     dirt_duplicate_emails: float = _option(0.0, "share of customers sharing an email")
     dirt_null_currency: float = _option(0.0, "share of orders with NULL currency")
     dirt_bad_transaction_ids: float = _option(0.0, "share of orders with a non-numeric transaction_id")
+    app_queries: str | None = _option(
+        None, "file of the application's SQL (;-separated, $1 placeholders allowed, e.g. from "
+              "pg_stat_statements) checked against the schema before, during and after the migration; "
+              "'workload' = the synthetic app's own queries")
+    app_versions: str = _option("current", "query sets the app runs side by side, traffic split evenly, "
+                                           "e.g. current,new for an expand/contract rollout")
+    postgres_bin: str | None = _option(
+        None, "bin directory of another local PostgreSQL (e.g. /usr/lib/postgresql/15/bin) to rehearse "
+              "on; started under data/postgres-<major>")
 
     def __post_init__(self):
         _positive("scale", self.scale)

@@ -5,7 +5,7 @@ import math
 
 import pandas as pd
 
-from . import analysis
+from . import analysis, compatibility
 from . import locks as lockmodes
 
 
@@ -48,7 +48,8 @@ def summary(result) -> dict:
         state_after=result.manifest.get("state_after"),
         rollback=_rollback(result.manifest.get("rollback")),
         workload={phase: row for phase, row in phases.to_dict(orient="index").items()},
-        errors=analysis.errors_by_kind(result).to_dict(orient="records")))
+        errors=analysis.errors_by_kind(result).to_dict(orient="records"),
+        compatibility=compatibility.failures(result)))
 
 
 def _rollback(report: dict | None) -> dict | None:

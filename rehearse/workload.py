@@ -22,7 +22,8 @@ from . import _transactions as tx
 DEFAULT_MIX = {"place_order": 0.25, "read_order": 0.35, "list_recent_orders": 0.2,
                "update_status": 0.15, "refund": 0.05}
 APPLICATION_NAME = "rehearsal-app"
-RECORD = ["seq", "kind", "intended_start", "actual_start", "end", "client", "pid", "ok", "sqlstate", "error"]
+RECORD = ["seq", "kind", "intended_start", "actual_start", "end", "client", "pid", "ok", "sqlstate", "error",
+          "version"]
 COLUMNS = RECORD[:5] + ["latency_ms", "service_ms"] + RECORD[5:]
 
 
@@ -34,7 +35,8 @@ class WorkloadConfig:
     statement_timeout_ms: int | None = None  # application-side, SET on each connection
     lock_timeout_ms: int | None = None
     seed: int = 42
-    queries: str = "current"  # the query set the app speaks (see _transactions.QUERIES)
+    queries: str = "current"  # the query set the app speaks (see _transactions.QUERIES); "current,new" runs
+    # both versions side by side (a rolling deploy), transaction seq going to version seq % 2
 
 
 class Workload:
@@ -43,14 +45,13 @@ class Workload:
     client, and its latency counts from when it was due, as a user would feel it."""
 
     def __init__(self, server, dbname: str, config: WorkloadConfig = WorkloadConfig()):
-        if config.queries not in tx.QUERIES:
-            raise BadInput(f"unknown query set {config.queries!r}; known: {', '.join(tx.QUERIES)}")
-        unknown = set(config.mix) - set(tx.QUERIES[config.queries])
+        self.versions = query_sets(config.queries)
+        unknown = set(config.mix) - set.intersection(*(set(tx.QUERIES[v]) for v in self.versions))
         if unknown or config.rate <= 0 or config.clients < 1 or sum(config.mix.values()) <= 0:
             raise BadInput(f"bad workload config (unknown kinds {sorted(unknown)}, rate {config.rate}, "
-                           f"clients {config.clients}); use kinds from {sorted(tx.QUERIES[config.queries])}")
+                           f"clients {config.clients}); use kinds from {sorted(tx.QUERIES[self.versions[0]])}")
         self.server, self.dbname, self.config = server, dbname, config
-        self.statements = tx.QUERIES[config.queries]
+        self.statements = tx.QUERIES[self.versions[0]]
         self.stats: dict = {}
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._stopping = threading.Event()
@@ -115,7 +116,8 @@ class Workload:
             if self._stopping.wait(delay) if delay > 0 else self._stopping.is_set():
                 return
             kind = kinds[min(bisect.bisect_right(cumulative, rng.random()), len(kinds) - 1)]
-            self._queue.put((seq, kind, self._t0 + seq * interval, tx.PARAMS[kind](rng, self._ids)))
+            version = self.versions[seq % len(self.versions)]  # by seq: the rng stream stays as with one set
+            self._queue.put((seq, kind, self._t0 + seq * interval, tx.PARAMS[kind](rng, self._ids), version))
 
     # -- clients: one thread and one connection each
 
@@ -137,7 +139,7 @@ class Workload:
             if not self._stopping.is_set():  # due but not started before stop(): shortfall, not error
                 self._attempt(client, *item)
 
-    def _attempt(self, client: int, seq: int, kind: str, intended: float, params: dict) -> None:
+    def _attempt(self, client: int, seq: int, kind: str, intended: float, params: dict, version: str) -> None:
         actual, pid, failure = time.time(), None, None
         try:
             conn = self._conns[client]
@@ -147,12 +149,12 @@ class Workload:
                     conn.close()
                 conn = self._conns[client] = self._connect()
             pid = conn.info.backend_pid
-            tx.execute(conn, self.statements[kind], params)
+            tx.execute(conn, tx.QUERIES[version][kind], params)
             self._ids.saw(params)
         except Exception as exc:  # SQL errors and app bugs alike: record, roll back (done), carry on
             failure = exc
         outcome = _outcome(failure, self._conns[client])
-        self._records.append((seq, kind, intended, actual, time.time(), client, pid) + outcome)
+        self._records.append((seq, kind, intended, actual, time.time(), client, pid) + outcome + (version,))
 
     # -- stopping
 
@@ -181,6 +183,16 @@ class Workload:
         frame["service_ms"] = (frame["end"] - frame["actual_start"]) * 1e3
         frame["ok"] = frame["ok"].astype(bool)
         return frame[COLUMNS].sort_values("seq", ignore_index=True)
+
+
+def query_sets(spec: str) -> tuple[str, ...]:
+    """'current,new' → ('current', 'new'): the query sets named, each known to _transactions.QUERIES."""
+    names = tuple(name.strip() for name in str(spec).split(","))
+    unknown = [name for name in names if name not in tx.QUERIES]
+    if unknown or len(set(names)) != len(names):
+        raise BadInput(f"bad query set list {spec!r} (unknown or repeated: {', '.join(unknown) or 'repeated'}); "
+                       f"give names from {', '.join(tx.QUERIES)}, comma-separated, e.g. current,new")
+    return names
 
 
 def _outcome(failure: Exception | None, conn: psycopg.Connection | None) -> tuple:

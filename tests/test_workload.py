@@ -93,7 +93,8 @@ def test_app_connections_are_labelled(server, shop):
     try:
         with server.connect(shop) as conn:
             rows = conn.execute("SELECT pid, application_name FROM pg_stat_activity "
-                                "WHERE application_name = 'rehearsal-app'").fetchall()
+                                "WHERE application_name = 'rehearsal-app' AND datname = current_database()"
+                                ).fetchall()  # other rehearsals on the same server are not ours
     finally:
         work.stop()
     assert {pid for pid, _ in rows} == work.backend_pids

@@ -6,7 +6,10 @@ SET lock_timeout = '2s';
 ALTER TABLE orders ADD COLUMN status text;
 CREATE FUNCTION orders_sync_status() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'INSERT' OR NEW.order_status IS DISTINCT FROM OLD.order_status THEN
+    IF TG_OP = 'INSERT' THEN  -- either version inserts: the old one names order_status, the new one status
+        NEW.status := coalesce(NEW.status, NEW.order_status);
+        NEW.order_status := coalesce(NEW.order_status, NEW.status);  -- before the NOT NULL check runs
+    ELSIF NEW.order_status IS DISTINCT FROM OLD.order_status THEN
         NEW.status := NEW.order_status;
     ELSIF NEW.status IS DISTINCT FROM OLD.status THEN
         NEW.order_status := NEW.status;
