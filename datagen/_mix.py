@@ -17,11 +17,6 @@ def splitmix64(x: np.ndarray, salt: int) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
-def uniform(x: np.ndarray, salt: int) -> np.ndarray:
-    """A float in [0, 1) per input, from its hash."""
-    return (splitmix64(x, salt) >> np.uint64(11)).astype(np.float64) / 2.0**53
-
-
 def pick(x: np.ndarray, salt: int, n: int) -> np.ndarray:
     """An index in [0, n) per input, from its hash."""
     return (splitmix64(x, salt) % np.uint64(n)).astype(np.int64)

@@ -9,21 +9,25 @@ How a fit is made (numpy only):
   out, RMS of ln(measured / predicted)): the simplest model (constant < linear < n log n) whose error is
   within max(CLOSE_ABS, CLOSE_REL × best) of the best wins. Leaving out the largest scale is an
   extrapolation test, which is what the projection needs.
-* The interval is a 90 % prediction interval in log space: f(N) · exp(± t · σ · √(1 + h(N))), with σ the
-  RMS of the log residuals over the fit's degrees of freedom (floored at SIGMA_FLOOR: timings repeat only
-  to a few per cent even when three points fall on a line), t Student's 95th percentile for those degrees
-  of freedom, and h(N) the leverage of N in the relative-error regression (wider the further N is).
+* The interval is a 90 % prediction interval in log space: f(N) · exp(± t · σ · √(1 + h(N))), h(N) the
+  leverage of N in the relative-error regression (wider the further N is). σ pools the fit's log
+  residuals with a prior of SIGMA_PRIOR worth PRIOR_DOF degrees of freedom, σ² = (PRIOR_DOF · SIGMA_PRIOR²
+  + Σ r²) / (PRIOR_DOF + dof), and t is Student's 95th percentile for PRIOR_DOF + dof: three scales leave
+  one degree of freedom, whose t (6.3) would make any scatter an interval of ×1000, while three points
+  on a line would claim no spread at all, though timings repeat only to ~10 %.
+* When other models were "close" in the choice above, the interval spans theirs too: three to five scales
+  rarely tell n from n·log n apart, and 10× further out the two differ by ~20 %.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 MODELS = ("constant", "linear", "nlogn")  # simplest first: a tie goes to the earlier
 CLOSE_ABS, CLOSE_REL = 0.02, 0.25         # "close" in leave-one-out log error: prefer the simpler model
-SIGMA_FLOOR = 0.05                         # ~5 %: the spread of repeated timings on a quiet machine
+SIGMA_PRIOR, PRIOR_DOF = 0.10, 2           # ~10 %: the spread of repeated timings, worth two more scales
 Y_FLOOR = 0.01                             # ms: below this a time is noise; keeps the logs finite
 # Student's t, 95th percentile (two-sided 90 %), by degrees of freedom; 1.645 beyond the table.
 _T95 = (6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812)
@@ -42,19 +46,27 @@ class Fit:
     a: float                 # ms
     b: float                 # ms per unit of g(n): per row (linear) or per n·ln n (nlogn)
     loo: float               # leave-one-out RMS error, log space (nan with too few points)
-    sigma: float             # residual spread, log space, floored
+    sigma: float             # residual spread, log space, pooled with the prior
     dof: int
     points: int
     _inverse: np.ndarray = field(repr=False, compare=False)  # (ZᵀZ)⁻¹ of the active columns
     _active: tuple[int, ...] = field(repr=False, compare=False)
+    alternatives: tuple[Fit, ...] = ()  # models nearly as good: the interval covers them too
 
     def predict(self, n) -> np.ndarray:
         return self.a + self.b * _g(self.model, n)
 
     def interval(self, n) -> tuple[np.ndarray, np.ndarray]:
-        """The 90 % prediction interval at n (ms)."""
+        """The 90 % prediction interval at n (ms), widened to cover the models nearly as good as this one."""
+        low, high = self._own_interval(n)
+        for other in self.alternatives:
+            other_low, other_high = other._own_interval(n)
+            low, high = np.minimum(low, other_low), np.maximum(high, other_high)
+        return low, high
+
+    def _own_interval(self, n):
         centre = np.maximum(self.predict(n), 0.0)
-        half = _t95(self.dof) * self.sigma * np.sqrt(1.0 + self._leverage(n, centre))
+        half = _t95(self.dof + PRIOR_DOF) * self.sigma * np.sqrt(1.0 + self._leverage(n, centre))
         return centre * np.exp(-half), centre * np.exp(half)
 
     def _leverage(self, n, centre) -> np.ndarray:
@@ -65,17 +77,17 @@ class Fit:
         return np.einsum("...i,ij,...j->...", u, self._inverse, u)
 
 
-def fit(n, y, model: str | None = None) -> Fit:
-    """The fit of `model` to the points, or the model chosen by leave-one-out error when None."""
+def fit(n, y, models: tuple[str, ...] = MODELS) -> Fit:
+    """The model among `models` chosen by leave-one-out error, fitted to the points (n rows, y ms)."""
     n, y = np.asarray(n, dtype=float), np.asarray(y, dtype=float)
-    if model is not None:
-        return _fit_one(model, n, y, _loo(model, n, y))
     if len(n) < 2 or not (y > Y_FLOOR).any():  # one point, or nothing measurable (no lock held, say)
-        return _fit_one("constant", n, y, _loo("constant", n, y))
-    errors = {m: _loo(m, n, y) for m in MODELS if _params(m) < len(n)}
+        return _fit_one(models[0], n, y, _loo(models[0], n, y))
+    errors = {m: _loo(m, n, y) for m in MODELS if m in models and _params(m) < len(n)} or \
+        {models[0]: float("nan")}
     best = min(errors.values())
-    chosen = next(m for m in MODELS if m in errors and errors[m] <= best + max(CLOSE_ABS, CLOSE_REL * best))
-    return _fit_one(chosen, n, y, errors[chosen])
+    close = [m for m in MODELS if m in errors and not errors[m] > best + max(CLOSE_ABS, CLOSE_REL * best)]
+    chosen = _fit_one(close[0], n, y, errors[close[0]])
+    return replace(chosen, alternatives=tuple(_fit_one(m, n, y, errors[m]) for m in close[1:]))
 
 
 def _params(model: str) -> int:
@@ -89,7 +101,7 @@ def _fit_one(model: str, n: np.ndarray, y: np.ndarray, loo: float) -> Fit:
     predicted = np.maximum(a + b * _g(model, n), Y_FLOOR)
     dof = max(len(n) - len(active), 1)
     residual = np.log(np.maximum(y, Y_FLOOR) / predicted)
-    sigma = max(math.sqrt(float(residual @ residual) / dof), SIGMA_FLOOR)
+    sigma = math.sqrt((PRIOR_DOF * SIGMA_PRIOR ** 2 + float(residual @ residual)) / (PRIOR_DOF + dof))
     return Fit(model, a, b, loo, sigma, dof, len(n), inverse, active)
 
 

@@ -150,13 +150,18 @@ def blocked_transactions(result) -> pd.DataFrame:
     work = result.workload.reset_index(names="tx")
     rows = []
     for pid, samples in blocked.groupby("pid"):
-        txs = work[work["pid"] == pid]
-        for tx in txs.itertuples():
-            inside = samples[(samples["t"] >= tx.actual_start) & (samples["t"] <= tx.end)]
-            if not inside.empty:
-                waited = min(inside["t"].max() - inside["t"].min() + interval, tx.end - tx.actual_start)
+        samples = samples.sort_values("t", kind="stable")
+        times = samples["t"].to_numpy(dtype=float)
+        txs = work[(work["pid"] == pid) & work["actual_start"].notna() & work["end"].notna()]
+        # Each transaction's samples found by binary search in the sorted times (a boolean mask per
+        # transaction made a long run's analysis quadratic: minutes for a 90 s rehearsal).
+        first = np.searchsorted(times, txs["actual_start"].to_numpy(dtype=float), side="left")
+        last = np.searchsorted(times, txs["end"].to_numpy(dtype=float), side="right")
+        for tx, lo, hi in zip(txs.itertuples(), first, last):
+            if hi > lo:
+                waited = min(times[hi - 1] - times[lo] + interval, tx.end - tx.actual_start)
                 rows.append(dict(tx=tx.tx, kind=tx.kind, pid=pid, blocked_ms=waited * 1000,
-                                 index=int(inside["index"].mode().iloc[0]), ok=tx.ok))
+                                 index=int(samples["index"].iloc[lo:hi].mode().iloc[0]), ok=tx.ok))
     return pd.DataFrame(rows, columns=["tx", "kind", "pid", "blocked_ms", "index", "ok"])
 
 

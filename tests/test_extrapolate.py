@@ -1,0 +1,165 @@
+"""Extrapolation: model choice and intervals on synthetic points, production sizes, one run over three scales."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import psycopg
+import pytest
+
+import datagen
+from dbserver.errors import BadInput
+from rehearse import _fit, extrapolate
+from rehearse.cli import main
+from rehearse.result import load
+
+N = np.array([2e4, 4e4, 8e4, 1.6e5])
+TINY = dict(warmup=0.3, cooldown=0.3, rate=50, clients=4)
+SCALES = (0.002, 0.004, 0.008)
+
+
+# -- fitting on synthetic points --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model, truth", [
+    ("linear", lambda n: 3.0 + 0.02 * n),
+    ("constant", lambda n: np.full_like(n, 7.5)),
+    ("nlogn", lambda n: 1e-3 * n * np.log(n)),
+])
+def test_exact_points_choose_their_model_and_predict_it(model, truth):
+    fit = _fit.fit(N, truth(N))
+    assert fit.model == model
+    assert fit.predict(1e7) == pytest.approx(truth(np.array([1e7]))[0], rel=1e-6)
+    low, high = fit.interval(1e7)
+    assert low < fit.predict(1e7) < high
+
+
+@pytest.mark.parametrize("truth", [lambda n: 50 + 0.01 * n, lambda n: 1e-3 * n * np.log(n)], ids=["linear", "nlogn"])
+def test_the_interval_contains_the_truth_on_noisy_data(truth):
+    rng, inside = np.random.default_rng(1), 0
+    for _ in range(200):
+        fit = _fit.fit(N, truth(N) * np.exp(rng.normal(0, 0.1, len(N))))  # 10 % multiplicative noise
+        low, high = fit.interval(2e6)
+        inside += low <= truth(2e6) <= high
+    assert inside / 200 >= 0.85  # a 90 % interval: it must cover n log n even when linear is chosen
+
+
+def test_zero_times_fit_a_zero_constant():
+    fit = _fit.fit(N, np.zeros(len(N)))
+    assert (fit.model, fit.predict(1e9), *fit.interval(1e9)) == ("constant", 0.0, 0.0, 0.0)
+
+
+# -- inputs ---------------------------------------------------------------------------------------------
+
+def test_production_rows_parse():
+    assert extrapolate.parse_production_rows("orders=250000000,public.order_items=6e8, payments=1_000") == {
+        "public.orders": 250_000_000, "public.order_items": 600_000_000, "public.payments": 1000}
+
+
+@pytest.mark.parametrize("text", ["orders", "orders=", "orders=lots", "=5", "orders=0", "orders=1.5", "a=1;b=2"])
+def test_bad_production_rows_name_the_format(text):
+    with pytest.raises(BadInput, match="expected TABLE=ROWS"):
+        extrapolate.parse_production_rows(text)
+
+
+def test_two_scales_are_refused_with_the_reason():
+    with pytest.raises(BadInput, match="at least 3 different scales.*exactly"):
+        extrapolate.parse_scales("0.01,0.1")
+    assert extrapolate.parse_scales("0.1,0.01,0.03") == (0.01, 0.03, 0.1)
+
+
+# -- production DSN: read-only ----------------------------------------------------------------------------
+
+def test_production_dsn_reads_row_counts_through_a_read_only_session(server):
+    dataset = datagen.build(scale=SCALES[0], progress=False)
+    url = server.url(dataset.name)
+    found = extrapolate.read_catalogue(url, ["public.orders", "public.order_items", "public.no_such_table"])
+    assert set(found) == {"public.orders", "public.order_items"}
+    assert found["public.orders"][0] == pytest.approx(dataset.manifest["rows"]["orders"], rel=0.02)
+    with extrapolate.connect_read_only(url) as conn:
+        assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "on"
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute("CREATE TABLE public.written_by_extrapolate (x int)")
+
+
+# -- end to end -----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def backfill(tmp_path_factory):
+    path = tmp_path_factory.mktemp("migration") / "backfill.sql"
+    path.write_text("SELECT 1;\nUPDATE orders SET updated_at = updated_at + interval '1 second';\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def scaled(backfill):
+    return extrapolate.run_scales(backfill, SCALES, **TINY)
+
+
+def test_run_scales_fits_and_projects_to_sf1(scaled):
+    assert [r.manifest["scale"] for r in scaled.results] == list(SCALES)
+    assert set(scaled.fits["metric"]) == {"duration", "lock_hold"}
+    assert set(scaled.fits["model"]) <= set(_fit.MODELS) and set(scaled.fits["table"].dropna()) == {"public.orders"}
+    assert scaled.projection(1)["table"] is None and scaled.projection(1)["model"] == "constant"  # SELECT 1
+    p = scaled.projection(2)
+    assert p["table"] == "public.orders" and p["rows"] == 10_000_000 and p["rows_source"] == "SF 1"
+    assert p["low_ms"] <= p["duration_ms"] <= p["high_ms"] and p["hold_low_ms"] <= p["hold_ms"] <= p["hold_high_ms"]
+    assert p["extrapolation_factor"] == pytest.approx(125, rel=0.01) and "far beyond" in p["warning"]
+    rehearsed = scaled.points["duration_ms"].max()
+    assert p["duration_ms"] > rehearsed and p["hold_ms"] > scaled.points["lock_hold_ms"].max()
+    saved = load(scaled.largest.run_id).manifest["projection"]["2"]  # where the verdict and report read it
+    assert saved["rows"] == 10_000_000 and saved["model"] == p["model"]
+
+
+def test_projection_grows_with_rows_and_warns_only_far_out(scaled):
+    near = extrapolate.resolve_production(scaled.largest, {"public.orders": 200_000}, origin="--production-rows")
+    far = extrapolate.resolve_production(scaled.largest, {"public.orders": 100_000_000}, origin="--production-rows")
+    p_near = extrapolate.ScaledRehearsal.from_results(scaled.results, near).projection(2)
+    p_far = extrapolate.ScaledRehearsal.from_results(scaled.results, far).projection(2)
+    assert "far beyond" not in (p_near["warning"] or "") and "far beyond" in p_far["warning"]
+    assert p_near["duration_ms"] < scaled.projection(2)["duration_ms"] < p_far["duration_ms"]
+
+
+def test_rehearsals_that_disagree_are_flagged():
+    p = dict(extrapolation_factor=10.0, rows=10**7, table="public.orders", rehearsed_rows=10**6,
+             low_ms=1000.0, high_ms=2000.0, hold_low_ms=1000.0, hold_high_ms=2000.0)
+    assert extrapolate._warning(p) is None
+    assert "do not follow one curve" in extrapolate._warning({**p, "high_ms": 9000.0})
+
+
+def test_missing_and_unanalysed_tables_in_the_production_catalogue(scaled):
+    catalogue = {"public.orders": (-1.0, 10**9)}  # never analysed: rows from its size instead
+    production = extrapolate.resolve_production(scaled.largest, catalogue=catalogue, origin="postgresql://prod")
+    assert production.source["public.orders"] == "size estimate" and production.rows["public.orders"] > 10**6
+    assert "public.order_items" in production.unknown and production.source["public.order_items"] == "SF 1"
+
+
+def test_summary_json_and_figure(scaled):
+    data = scaled.summary()
+    assert data["scale"] == SCALES[-1] and data["extrapolation"]["scales"] == list(SCALES)
+    assert {"rows", "duration_ms", "low_ms", "high_ms", "model", "hold_ms"} <= set(data["statements"][1]["projection"])
+    fig = extrapolate.plot(scaled, 2)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "rows in public.orders" and ax.get_ylabel() == "lock hold (s)"
+    assert ax.get_xscale() == "log" and ax.get_title()
+
+
+def test_cli_scales_writes_the_largest_summary_with_projections(backfill, tmp_path, capsys):
+    out = tmp_path / "run.json"
+    args = ["run", str(backfill), "--scales", ",".join(map(str, SCALES)), "--production-rows", "orders=5000000",
+            "--warmup", "0.3", "--cooldown", "0.3", "--rate", "50", "--no-report", "--json", str(out)]
+    assert main(args) == 0
+    data = json.loads(out.read_text())
+    p = data["statements"][1]["projection"]
+    assert data["scale"] == SCALES[-1] and p["rows"] == 5_000_000 and p["rows_source"] == "given"
+    assert "projection to production (--production-rows)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--scales", "0.01,0.1"], "at least 3 different scales"),
+    (["--scales", "0.01,0.03,0.1", "--production-rows", "orders:5"], "expected TABLE=ROWS"),
+    (["--production-rows", "orders=5"], "need --scales"),
+])
+def test_cli_bad_extrapolation_flags_fail_in_one_line(backfill, capsys, flags, message):
+    assert main(["run", str(backfill), *flags]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
