@@ -10,16 +10,20 @@ sampler running at most 3 % below the throughput without it (the baseline, measu
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import datagen
-import dbserver
-from rehearse import run
-from rehearse.sampler_process import SamplerProcess
-from rehearse.summary import summary
-from rehearse.workload import Workload, WorkloadConfig
+# bench/datagen.py would shadow the datagen package for a script run from this folder.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+import datagen  # noqa: E402
+import dbserver  # noqa: E402
+from rehearse import run  # noqa: E402
+from rehearse.sampler_process import SamplerProcess  # noqa: E402
+from rehearse.summary import summary  # noqa: E402
+from rehearse.workload import Workload, WorkloadConfig  # noqa: E402
 
 HOLDS = (0.1, 0.5, 2.0)
 
