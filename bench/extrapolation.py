@@ -24,6 +24,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import pandas as pd  # noqa: E402
 
 import datagen  # noqa: E402
+import dbserver  # noqa: E402
 from rehearse import extrapolate, run  # noqa: E402
 from rehearse.summary import statement_impact  # noqa: E402
 
@@ -58,7 +59,8 @@ def bench_case(name: str, sql: str, scales, production_scale: float, folder: Pat
     else:
         results = [fastest(path, s, repeat) for s in scales]
         given = {f"public.{t}": n for t, n in target_rows.items()}
-        production = extrapolate.resolve_production(results[-1], given, origin="--production-rows")
+        buffers = extrapolate.shared_buffers(dbserver.open_server().dsn)
+        production = extrapolate.resolve_production(results[-1], given, origin="--production-rows", buffers=buffers)
         scaled = extrapolate.ScaledRehearsal.from_results(results, production)
     load_small = os.getloadavg()[0]  # the machine is shared: a busy one shows here, not in the fit
     measured = statement_impact(fastest(path, production_scale, repeat)).set_index("index")
@@ -76,15 +78,20 @@ def bench_case(name: str, sql: str, scales, production_scale: float, folder: Pat
                      "fitted on": f"{p['table']} ({p['rows']:,})", "model": model,
                      "predicted s": predicted / 1000, "90 % interval s": f"{low / 1000:.1f} – {high / 1000:.1f}",
                      "measured s": truth / 1000, "error %": 100 * (predicted - truth) / truth,
-                     "in interval": low <= truth <= high, "×": p["extrapolation_factor"], "load": load})
+                     "in interval": low <= truth <= high, "×": p["extrapolation_factor"],
+                     "warned": _warned(p["warning"]), "load": load})
     return rows
+
+
+def _warned(warning: str | None) -> str:
+    """The projection's warnings, in a word each."""
+    words = {"far beyond": "far", "do not follow one curve": "spread", "outgrows the buffer cache": "cache"}
+    return ", ".join(word for text, word in words.items() if text in (warning or "")) or "-"
 
 
 def validation_plans(scales) -> str:
     """The plan of the query ADD FOREIGN KEY validates with (ri_triggers.c), per scale: a change of plan
     between the rehearsed scales and production is what no curve through the rehearsals can foresee."""
-    import dbserver
-
     server, plans = dbserver.open_server(), []
     for scale in scales:
         url = server.url(datagen.build(scale=scale, progress=False).name)
@@ -118,7 +125,9 @@ def markdown(table: pd.DataFrame, scales, production_scale: float, minutes: floa
             f"{f'; every scale rehearsed {repeat}×, the fastest run kept' if repeat > 1 else ''}. Traffic "
             f"{TRAFFIC['rate']:g} tx/s, {TRAFFIC['clients']} clients. Error = (predicted − measured) / measured; "
             f"target ±{100 * TARGET:.0f} %: **{within} of {len(table)}** within. `load`: the 1-minute load "
-            f"average after the small rehearsals / after the large one (the machine is shared).\n\n{header}{body}\n"
+            f"average after the small rehearsals / after the large one (the machine is shared). `warned`: the "
+            f"projection's own warnings (cache: the table outgrows shared_buffers/4 between rehearsal and "
+            f"production; spread: the rehearsals disagree; far: > 100× the largest rehearsal).\n\n{header}{body}\n"
             f"Foreign-key validation plan (as PostgreSQL runs the check): "
             f"{validation_plans((*scales, production_scale))}.\n")
 

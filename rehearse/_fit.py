@@ -4,7 +4,8 @@ How a fit is made (numpy only):
 
 * Each model is `a + b·g(n)` with g(n) = 0 (constant), n (linear) or n·ln n (n log n), a ≥ 0 and b ≥ 0 (a
   statement cannot take negative time, nor get faster with more rows). Least squares on *relative* errors,
-  ((y − f)/y)², because timing noise is multiplicative: a 10 ms point weighs as much as a 10 s one.
+  ((y − f)/y)², because timing noise is multiplicative: a 10 ms point weighs as much as a 10 s one. Times
+  below Y_FLOOR count as Y_FLOOR in weights and logs: there a 1 ms and a 4 ms run differ by jitter only.
 * The model is chosen by leave-one-out error in log space (fit on all scales but one, predict the one left
   out, RMS of ln(measured / predicted)): the simplest model (constant < linear < n log n) whose error is
   within max(CLOSE_ABS, CLOSE_REL × best) of the best wins. Leaving out the largest scale is an
@@ -28,7 +29,7 @@ import numpy as np
 MODELS = ("constant", "linear", "nlogn")  # simplest first: a tie goes to the earlier
 CLOSE_ABS, CLOSE_REL = 0.02, 0.25         # "close" in leave-one-out log error: prefer the simpler model
 SIGMA_PRIOR, PRIOR_DOF = 0.10, 2           # ~10 %: the spread of repeated timings, worth two more scales
-Y_FLOOR = 0.01                             # ms: below this a time is noise; keeps the logs finite
+Y_FLOOR = 5.0                              # ms: below this a time is scheduling jitter, not work
 # Student's t, 95th percentile (two-sided 90 %), by degrees of freedom; 1.645 beyond the table.
 _T95 = (6.314, 2.920, 2.353, 2.132, 2.015, 1.943, 1.895, 1.860, 1.833, 1.812)
 
@@ -80,7 +81,7 @@ class Fit:
 def fit(n, y, models: tuple[str, ...] = MODELS) -> Fit:
     """The model among `models` chosen by leave-one-out error, fitted to the points (n rows, y ms)."""
     n, y = np.asarray(n, dtype=float), np.asarray(y, dtype=float)
-    if len(n) < 2 or not (y > Y_FLOOR).any():  # one point, or nothing measurable (no lock held, say)
+    if len(n) < 2 or not (y > 0).any():  # one point, or nothing at all (no lock held, say)
         return _fit_one(models[0], n, y, _loo(models[0], n, y))
     errors = {m: _loo(m, n, y) for m in MODELS if m in models and _params(m) < len(n)} or \
         {models[0]: float("nan")}
@@ -95,7 +96,7 @@ def _params(model: str) -> int:
 
 
 def _fit_one(model: str, n: np.ndarray, y: np.ndarray, loo: float) -> Fit:
-    if not (y > Y_FLOOR).any():  # e.g. a statement that holds no lock: exactly zero, no spread
+    if not (y > 0).any():  # e.g. a statement that holds no lock: exactly zero, no spread
         return Fit(model, 0.0, 0.0, loo, 0.0, max(len(n) - 1, 1), len(n), np.zeros((0, 0)), ())
     a, b, active, inverse = _solve(model, n, y)
     predicted = np.maximum(a + b * _g(model, n), Y_FLOOR)

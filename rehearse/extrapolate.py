@@ -77,9 +77,11 @@ class Production:
     source: dict[str, str]          # table → 'given' | 'catalogue' | 'size estimate' | 'SF 1'
     origin: str                     # '--production-rows', the masked URL, or 'SF 1'
     unknown: tuple[str, ...] = ()   # dataset tables the production server does not have
+    shared_buffers: int | None = None  # bytes: production's when read from it, else the rehearsal server's
 
     def to_dict(self) -> dict:
-        return dict(origin=self.origin, rows=self.rows, source=self.source, unknown=list(self.unknown))
+        return dict(origin=self.origin, rows=self.rows, source=self.source, unknown=list(self.unknown),
+                    shared_buffers=self.shared_buffers)
 
 
 def connect_read_only(url: str):
@@ -105,8 +107,14 @@ def read_catalogue(url: str, tables) -> dict[str, tuple[float, int]]:
                        "check the URL") from None
 
 
+def shared_buffers(url: str) -> int:
+    """The server's shared_buffers in bytes (read-only session)."""
+    with connect_read_only(url) as conn:
+        return int(conn.execute("SELECT pg_size_bytes(current_setting('shared_buffers'))").fetchone()[0])
+
+
 def resolve_production(largest, rows: dict | None = None, catalogue: dict | None = None,
-                       origin: str = "SF 1") -> Production:
+                       origin: str = "SF 1", buffers: int | None = None) -> Production:
     """Rows per dataset table: given, else from the catalogue, else SF 1 (rehearsed rows ÷ scale)."""
     manifest = largest.manifest["dataset_manifest"]
     sf1 = {f"public.{t}": round(n / largest.manifest["scale"]) for t, n in manifest["rows"].items()}
@@ -123,7 +131,7 @@ def resolve_production(largest, rows: dict | None = None, catalogue: dict | None
             out[table], source[table] = rows[table], "given"
         elif table in catalogue:
             out[table], source[table] = _from_catalogue(*catalogue[table], manifest, table)
-    return Production(out, source, origin, missing)
+    return Production(out, source, origin, missing, buffers)
 
 
 def _from_catalogue(reltuples: float, size: int, manifest: dict, table: str) -> tuple[int, str]:
@@ -143,6 +151,8 @@ def run_scales(path, scales, production_rows=None, production_dsn=None, **config
     `production_rows` ({table: rows} or 'orders=…,order_items=…') or `production_dsn` (read-only look at a
     real server's catalogue) give the row counts to project to; with neither, SF 1's.
     """
+    import dbserver
+
     from . import migration as migration_mod
     from .runner import run
 
@@ -155,15 +165,27 @@ def run_scales(path, scales, production_rows=None, production_dsn=None, **config
     rows = {_qualified(t): int(n) for t, n in rows.items()} if rows else None
     migration = migration_mod.load(path, down=config.get("down"))  # a bad file fails before any rehearsal
     catalogue = read_catalogue(production_dsn, _dataset_tables()) if production_dsn else None
+    buffers = shared_buffers(production_dsn or _rehearsal_server(config).dsn)
     results = [run(path, scale=s, **config) for s in scales]
     if production_dsn:
-        from dbserver import mask
-        production = resolve_production(results[-1], catalogue=catalogue, origin=mask(production_dsn))
+        production = resolve_production(results[-1], catalogue=catalogue, origin=dbserver.mask(production_dsn),
+                                        buffers=buffers)
     else:
-        production = resolve_production(results[-1], rows, origin="--production-rows" if rows else "SF 1")
+        production = resolve_production(results[-1], rows, origin="--production-rows" if rows else "SF 1",
+                                        buffers=buffers)
     scaled = ScaledRehearsal.from_results(results, production, _expected_tables(migration))
     scaled.attach()
     return scaled
+
+
+def _rehearsal_server(config: dict):
+    """The server the rehearsals run on, opened as the runner opens it."""
+    import dbserver
+
+    from .config import RehearsalConfig
+    known = {k: v for k, v in config.items() if k in RehearsalConfig.names()}  # unknown ones: run() says so
+    rc = RehearsalConfig(**known)
+    return dbserver.open_server(rc.dsn, postgres_bin=rc.postgres_bin)
 
 
 def _dataset_tables() -> list[str]:
@@ -216,11 +238,19 @@ class ScaledRehearsal:
         rows = self.production.rows.get(table) if table else None
         rehearsed = int(group["rows"].max()) if table else None
         out = dict(index=index, table=table, rows=rows, rows_source=self.production.source.get(table),
-                   rehearsed_rows=rehearsed, extrapolation_factor=rows / rehearsed if table else None)
+                   rehearsed_rows=rehearsed, extrapolation_factor=rows / rehearsed if table else None,
+                   **self._bytes(table, rows, rehearsed))
         for metric in METRICS:
             out.update(_projected(self._models[(index, metric)], rows, metric))
-        out["warning"] = _warning(out)
+        writes = bool(group[["writes_all", "hold_writes_all"]].any(axis=None))
+        out["warning"] = _warning(out, self.production.shared_buffers if writes else None)
         return out
+
+    def _bytes(self, table: str | None, rows: int | None, rehearsed: int | None) -> dict:
+        """The table's size (with indexes) at the largest rehearsal, and scaled by rows to production."""
+        sizes = self.largest.manifest["dataset_manifest"].get("table_bytes", {})
+        size = sizes.get(table.split(".", 1)[1]) if table else None
+        return dict(rehearsed_bytes=size, bytes=round(size * rows / rehearsed) if size else None)
 
     def attach(self) -> None:
         """Save the projections in the largest run's manifest, where the verdict and the report find them
@@ -268,7 +298,9 @@ def _points(results, expected: dict) -> pd.DataFrame:
         sizes = {f"public.{t}": n for t, n in result.manifest["dataset_manifest"]["rows"].items()}
         impact["table_rows"] = [sizes] * len(impact)
         impact["reads_all"] = impact["scanned"] | impact["rewrote"]
-        impact["hold_reads_all"] = _holds_over_reads(impact, result.statements)
+        impact["writes_all"] = impact["rewrote"] | impact["scanned"] & impact["rows"].fillna(0).gt(0)
+        for kind in ("reads_all", "writes_all"):
+            impact[f"hold_{kind}"] = _held_over(impact, result.statements, kind)
         frames.append(impact)
     points = pd.concat(frames, ignore_index=True)
     tables = {i: _largest(g) for i, g in points.groupby("index")}
@@ -276,15 +308,15 @@ def _points(results, expected: dict) -> pd.DataFrame:
     points["rows"] = [r.get(t, np.nan) for r, t in zip(points["table_rows"], points["table"])]
     ok = points["status"].eq("ok") & points["duration_ms"].notna()  # a failed statement's time says nothing
     return points.loc[ok, ["index", "scale", "sql", "table", "rows", "duration_ms", "lock_hold_ms", "reads_all",
-                           "hold_reads_all"]]
+                           "hold_reads_all", "writes_all", "hold_writes_all"]]
 
 
-def _holds_over_reads(impact: pd.DataFrame, statements: pd.DataFrame) -> list[bool]:
-    """Per statement: whether its locks stay held while it, or a later statement of its transaction, reads
-    or rewrites a whole table (ADD COLUMN's lock held through the backfill UPDATE after it)."""
+def _held_over(impact: pd.DataFrame, statements: pd.DataFrame, kind: str) -> list[bool]:
+    """Per statement: whether its locks stay held while it, or a later statement of its transaction, does
+    `kind` (reads_all, writes_all): ADD COLUMN's lock is held through the backfill UPDATE after it."""
     tx = statements.set_index("index")["transaction"]
-    reads = dict(zip(impact["index"], impact["reads_all"]))
-    return [reads[i] or bool(tx.get(i)) and any(reads[j] for j in reads if j >= i and tx.get(j) == tx.get(i))
+    does = dict(zip(impact["index"], impact[kind]))
+    return [does[i] or bool(tx.get(i)) and any(does[j] for j in does if j >= i and tx.get(j) == tx.get(i))
             for i in impact["index"]]
 
 
@@ -332,17 +364,32 @@ def _projected(fit: _fit.Fit, rows, metric: str) -> dict:
     return dict(zip(names, (float(max(fit.predict(n), 0.0)), float(low), float(high), fit.model)))
 
 
-def _warning(p: dict) -> str | None:
-    """Why not to trust the projection too far: rows far beyond the rehearsals, or rehearsals that disagree."""
+def _warning(p: dict, buffers: int | None = None) -> str | None:
+    """Why not to trust the projection: rows far beyond the rehearsals, rehearsals that disagree, or a table
+    that outgrows the buffer cache between the rehearsals and production."""
     found, factor = [], p["extrapolation_factor"]
     if factor is not None and factor > FAR:
         found.append(f"{p['rows']:,} rows in {p['table']} is {factor:,.0f}× the largest rehearsal "
                      f"({p['rehearsed_rows']:,}): far beyond the measured range; rehearse at a larger scale")
-    spread = max(p["high_ms"] / max(p["low_ms"], 1e-9), p["hold_high_ms"] / max(p["hold_low_ms"], 1e-9))
-    if spread > WIDE and max(p["high_ms"], p["hold_high_ms"]) > 1000:  # sub-second statements: spread is noise
+    # sub-second intervals are left alone: there a wide spread is jitter, and harmless
+    spread = max([high / max(low, 1e-9) for low, high in ((p["low_ms"], p["high_ms"]),
+                                                            (p["hold_low_ms"], p["hold_high_ms"])) if high > 1000],
+                 default=0.0)
+    if spread > WIDE:
         found.append(f"the rehearsals do not follow one curve (interval spans ×{min(spread, 1e4):,.0f}): "
                      "rerun on a quiet machine, add scales, or look for a plan change between scales")
+    if buffers and p["bytes"] and p["rehearsed_bytes"] < buffers / 4 < p["bytes"]:
+        # Past shared_buffers/4 a sequential scan reads through a small ring of buffers (initscan), and the
+        # pages a full-table write dirties no longer stay cached until the statement ends: the per-row cost
+        # steps up (bench/RESULTS-extrapolation.md: the UPDATE of orders, slower per row at SF 1).
+        found.append(f"{p['table']} outgrows the buffer cache: {_size(p['rehearsed_bytes'])} rehearsed, "
+                     f"~{_size(p['bytes'])} in production, past shared_buffers/4 ({_size(buffers / 4)}); "
+                     "statements writing every row will take longer than projected: rehearse past that size")
     return "; ".join(found) or None
+
+
+def _size(n: float) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
 
 
 # -- figure and command line ----------------------------------------------------------------------------

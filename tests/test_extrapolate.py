@@ -75,6 +75,7 @@ def test_production_dsn_reads_row_counts_through_a_read_only_session(server):
     found = extrapolate.read_catalogue(url, ["public.orders", "public.order_items", "public.no_such_table"])
     assert set(found) == {"public.orders", "public.order_items"}
     assert found["public.orders"][0] == pytest.approx(dataset.manifest["rows"]["orders"], rel=0.02)
+    assert extrapolate.shared_buffers(url) >= 128 * 1024  # read through the same read-only session
     with extrapolate.connect_read_only(url) as conn:
         assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "on"
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
@@ -124,6 +125,9 @@ def test_rehearsals_that_disagree_are_flagged():
              low_ms=1000.0, high_ms=2000.0, hold_low_ms=1000.0, hold_high_ms=2000.0)
     assert extrapolate._warning(p) is None
     assert "do not follow one curve" in extrapolate._warning({**p, "high_ms": 9000.0})
+    cached = {**p, "rehearsed_bytes": 170 * 2**20, "bytes": 1700 * 2**20}
+    assert "outgrows the buffer cache" in extrapolate._warning(cached, buffers=2 * 2**30)
+    assert extrapolate._warning(cached, buffers=16 * 2**30) is None
 
 
 def test_missing_and_unanalysed_tables_in_the_production_catalogue(scaled):
