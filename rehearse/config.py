@@ -29,6 +29,9 @@ class RehearsalConfig:
         None, "seconds a long transaction holds a read lock on orders from just before the migration")
     rollback: bool = _option(False, "also run the down script under traffic, and verify the round trip")
     down: str | None = _option(None, "the down script (default: down.sql beside up.sql, or U files)")
+    fail_after: float | None = _option(None, "interrupt the migration this many seconds after it starts")
+    fail_mode: str = _option("cancel", "how --fail-after interrupts: cancel (the statement) or terminate "
+                                       "(the backend)")
     fail_at: int | None = _option(None, "inject a failure where statement N would run")
     app_statement_timeout: int | None = _option(None, "application's statement_timeout, ms")
     app_lock_timeout: int | None = _option(None, "application's lock_timeout, ms")
@@ -54,6 +57,10 @@ class RehearsalConfig:
         _positive("sample_interval", self.sample_interval)
         if self.fail_at is not None and (not isinstance(self.fail_at, int) or self.fail_at < 1):
             raise BadInput(f"fail_at must be a statement number ≥ 1 (see `rehearse plan`), got {self.fail_at!r}")
+        if self.fail_after is not None:
+            _positive("fail_after", self.fail_after)
+        if self.fail_mode not in ("cancel", "terminate"):
+            raise BadInput(f"fail_mode must be cancel or terminate, got {self.fail_mode!r}")
         if not isinstance(self.lock_retries, int) or self.lock_retries < 0:
             raise BadInput(f"lock_retries must be a whole number ≥ 0, got {self.lock_retries!r}")
         if self.long_transaction is not None:

@@ -1,6 +1,8 @@
 """Runs a migration statement by statement on its own connection, recording what each one did."""
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -48,8 +50,10 @@ class MigrationExecutor:
     """Executes `migration.transactions()` in order and stops at the first failure, like a migration tool."""
 
     def __init__(self, server, dbname: str, lock_timeout_ms: int | None = None, fail_at: int | None = None,
-                 lock_retries: int = 0, retry_pause_s: float = 0.5):
+                 lock_retries: int = 0, retry_pause_s: float = 0.5, fail_after: float | None = None,
+                 fail_mode: str = "cancel"):
         self.fail_at, self.lock_retries, self.retry_pause_s = fail_at, lock_retries, retry_pause_s
+        self.fail_after, self.fail_mode = fail_after, fail_mode
         self.server = server
         self.conn = psycopg.connect(server.url(dbname), autocommit=True, application_name=APPLICATION_NAME)
         if lock_timeout_ms:
@@ -65,12 +69,19 @@ class MigrationExecutor:
         """Statements numbered from `first_index` (a rollback run after the migration continues the count)."""
         records = []
         failed = False
-        for unit in migration.transactions():
-            unit_records = [_record_for(stmt, phase, first_index - 1) for stmt in unit]
-            records.extend(unit_records)
-            if not failed:
-                failed = not self._run_unit(unit, unit_records)
+        with _interrupter(self, phase):
+            for unit in migration.transactions():
+                unit_records = [_record_for(stmt, phase, first_index - 1) for stmt in unit]
+                records.extend(unit_records)
+                if not failed and not self.conn.broken:
+                    failed = not self._run_unit(unit, unit_records)
         return records
+
+    def interrupt(self) -> None:
+        """--fail-after: cancel the running statement, or terminate the migration's backend."""
+        function = "pg_terminate_backend" if self.fail_mode == "terminate" else "pg_cancel_backend"
+        with self.server.connect() as conn:
+            conn.execute(f"SELECT {function}(%s)", (self.pid,))
 
     def _run_unit(self, unit, records) -> bool:
         """Run a unit; when it fails for lock_timeout (55P03), roll back and try again, pausing in between.
@@ -110,9 +121,10 @@ class MigrationExecutor:
         catalog.force_stats_flush(self.conn, self.version_num)
         before = catalog.snapshot(self.conn, in_transaction=False)
         ok = self._execute(stmt, rec)
-        catalog.force_stats_flush(self.conn, self.version_num)
-        self._compare(before, catalog.snapshot(self.conn, in_transaction=False), rec)
         rec.tx_end, rec.tx_outcome = rec.end, "commit" if ok else "rollback"
+        if not self.conn.broken:  # a terminated backend leaves nothing to measure
+            catalog.force_stats_flush(self.conn, self.version_num)
+            self._compare(before, catalog.snapshot(self.conn, in_transaction=False), rec)
         return ok
 
     def _run_transaction(self, unit, records) -> bool:
@@ -152,7 +164,8 @@ class MigrationExecutor:
     def _finish(self, unit, explicit: bool, ok: bool) -> str:
         """End the transaction: as written when explicit, else COMMIT on success and ROLLBACK on failure."""
         if not ok:
-            self.conn.execute("ROLLBACK")
+            if not self.conn.broken:  # after pg_terminate_backend PostgreSQL has rolled back already
+                self.conn.execute("ROLLBACK")
             return "rollback"
         if not explicit:
             self.conn.execute("COMMIT")
@@ -194,6 +207,20 @@ def _full_scans(rels0: dict, counters0: dict, counters1: dict) -> list[str]:
         if rows > 0 and (seq1 - seq0) + (idx1 - idx0) >= 0.5 * rows:
             scanned.append(name)
     return sorted(scanned)
+
+
+@contextlib.contextmanager
+def _interrupter(executor: MigrationExecutor, phase: str):
+    """A timer that interrupts the migration `fail_after` seconds after it starts (up phase only)."""
+    if executor.fail_after is None or phase != "up":
+        yield
+        return
+    timer = threading.Timer(executor.fail_after, executor.interrupt)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def _reset(rec: StatementRecord) -> None:

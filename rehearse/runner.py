@@ -62,7 +62,8 @@ def _rehearse(server, scratch: str, migration, config: RehearsalConfig, run_id: 
     sampler = SamplerProcess(server, scratch, interval=config.sample_interval)
     workload = Workload(server, scratch, _workload_config(config))
     executor = MigrationExecutor(server, scratch, lock_timeout_ms=config.lock_timeout, fail_at=config.fail_at,
-                                 lock_retries=config.lock_retries)
+                                 lock_retries=config.lock_retries, fail_after=config.fail_after,
+                                 fail_mode=config.fail_mode)
     long_tx = LongTransaction(server, scratch, config.long_transaction) if config.long_transaction else None
     probe = compatibility.CompatibilityProbe(server, scratch, app_queries) if app_queries else None
     sampler.start()

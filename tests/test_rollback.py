@@ -68,3 +68,20 @@ def test_failure_outside_a_transaction_leaves_a_partial_state_and_an_invalid_ind
 def test_fail_at_must_name_a_statement(tmp_path):
     with pytest.raises(BadInput, match="no such SQL statement"):
         run(write(tmp_path, "SELECT 1;"), fail_at=5, **FAST)
+
+
+def test_fail_after_cancels_the_running_statement(tmp_path):
+    data = summary(run(write(tmp_path, "ALTER TABLE orders ADD COLUMN a int;\nSELECT pg_sleep(5);"),
+                       fail_after=0.5, **FAST))
+    assert data["statements"][1]["error"]["sqlstate"] == "57014"
+    assert data["statements"][1]["duration_ms"] < 3000
+    assert data["state_after"]["schema_diff"] == []          # the transaction was rolled back
+
+
+def test_fail_after_can_terminate_the_backend(tmp_path):
+    data = summary(run(write(tmp_path, "ALTER TABLE orders ADD COLUMN a int;\nSELECT pg_sleep(5);\n"
+                                       "ALTER TABLE orders ADD COLUMN b int;"),
+                       fail_after=0.5, fail_mode="terminate", **FAST))
+    assert data["outcome"] == "failed"
+    assert data["statements"][1]["status"] == "failed" and data["statements"][2]["status"] == "skipped"
+    assert data["state_after"]["schema_diff"] == []
