@@ -7,10 +7,15 @@ from __future__ import annotations
 import importlib
 
 _PUBLIC = {  # name -> module that defines it
-    "run": ".runner", "plan": ".migration", "load": ".result", "summary": ".summary", "verdict": ".verdict",
+    "run": ".runner", "plan": ".migration", "load": ".result",
     "RehearsalConfig": ".config", "RehearsalResult": ".result",
 }
-__all__ = list(_PUBLIC)
+__all__ = [*_PUBLIC, "summary", "verdict"]
+
+# These two share their module's name: imported now, so that a later `import rehearse.summary` cannot
+# leave the module where the function is expected.
+from .summary import summary  # noqa: E402
+from .verdict import verdict  # noqa: E402
 
 
 def __getattr__(name: str):

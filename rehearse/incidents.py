@@ -115,7 +115,10 @@ def _locks_of(name: str, result) -> pd.DataFrame:
         "variant": name, "#": held["index"].astype(int), "phase": held["index"].map(statements["phase"]),
         "statement": held["index"].map(statements["sql"]).map(_short),
         "table": held["relation"].str.removeprefix("public."), "lock": held["mode"],
-        "blocks": held["mode"].map(_blocks), "held ms": held["hold_ms"]}, columns=columns)
+        # analysis.lock_waits rounds a wait up by half a sampler tick, which can put a short lock's start
+        # a fraction of a millisecond after its end: no lock is held for less than nothing.
+        "blocks": held["mode"].map(_blocks), "held ms": held["hold_ms"].astype(float).clip(lower=0)},
+        columns=columns)
 
 
 def _rank(mode: str) -> int:

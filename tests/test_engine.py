@@ -145,3 +145,10 @@ def test_interrupted_run_drops_its_scratch_database(server, tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert not ours & mine()
+
+
+def test_public_verbs_are_functions_even_after_their_modules_are_imported():
+    import rehearse.summary  # noqa: F401  (the submodule import must not shadow the function)
+    import rehearse.verdict  # noqa: F401
+    import rehearse as api
+    assert callable(api.summary) and callable(api.verdict) and callable(api.run) and callable(api.load)
