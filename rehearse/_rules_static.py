@@ -5,6 +5,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType, NullTestType, ObjectType, VariableSetKind
 
 from . import locks as lockmodes
+from ._sqllocks import _walk as _nodes  # one parse-tree walker for the lock and the finding rules
 from ._sqllocks import as_node, name, option_on
 from ._verdict_base import Hit
 
@@ -137,16 +138,6 @@ def _rewrite_reason(cmd: ast.AlterTableCmd) -> str | None:
 
 def _volatile(expr) -> bool:
     return any(isinstance(n, ast.FuncCall) and n.funcname[-1].sval in VOLATILE for n in _nodes(expr))
-
-
-def _nodes(value):
-    if isinstance(value, ast.Node):
-        yield value
-        for slot in value.__slots__:
-            yield from _nodes(getattr(value, slot))
-    elif isinstance(value, tuple):
-        for item in value:
-            yield from _nodes(item)
 
 
 def _held(walk, st, node):

@@ -23,13 +23,8 @@ class StatementVerdict:
     kind: str
     hits: list[Hit] = field(default_factory=list)
 
-    @property
-    def level(self) -> str:
-        return worst(h.level for h in self.hits)
-
-    @property
-    def finding_ids(self) -> list[str]:
-        return list(dict.fromkeys(h.finding_id for h in self.hits))
+    level = property(lambda self: worst(h.level for h in self.hits))
+    finding_ids = property(lambda self: _finding_ids(self.hits))
 
     @property
     def reasons(self) -> list[str]:
@@ -58,13 +53,8 @@ class Verdict:
     def hits(self) -> list[Hit]:
         return [h for s in self.statements for h in s.hits] + self.run_hits
 
-    @property
-    def level(self) -> str:
-        return worst(h.level for h in self.hits)
-
-    @property
-    def finding_ids(self) -> list[str]:
-        return list(dict.fromkeys(h.finding_id for h in self.hits))
+    level = property(lambda self: worst(h.level for h in self.hits))
+    finding_ids = property(lambda self: _finding_ids(self.hits))
 
     @property
     def reasons(self) -> list[str]:
@@ -150,6 +140,10 @@ def _statements(data: dict, migration, hits: list[Hit]) -> list[StatementVerdict
         if h.index is not None and h.index in shown:
             shown[h.index].hits.append(h)
     return [shown[i] for i in sorted(shown)]
+
+
+def _finding_ids(hits: list[Hit]) -> list[str]:
+    return list(dict.fromkeys(h.finding_id for h in hits))
 
 
 def _by_level(hits: list[Hit]) -> list[Hit]:
