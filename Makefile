@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-stamp
 # 0.1 = 1 M orders; `make demo DEMO_SCALE=1` for production-like size (needs ~10 GB of disk)
 DEMO_SCALE ?= 0.1
 
-.PHONY: install demo test bench browser postgres15 clean-data
+.PHONY: install demo test lint bench browser postgres15 clean-data
 
 install: $(STAMP)
 
@@ -18,10 +18,16 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 demo: install
-	$(PY) -m rehearse.demo --scale $(DEMO_SCALE)
+	$(PY) -m rehearse.present.demo --scale $(DEMO_SCALE)
 
-test: install browser postgres15
+test: install browser postgres15 lint
 	$(VENV)/bin/pytest
+
+# The house rules: ruff (lint, format) and the layer order (import-linter, configured in pyproject.toml).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # The report test renders the HTML page in Debian's headless Chromium; installed once, if apt can.
 browser:

@@ -4,6 +4,7 @@
 
 Every measurement runs in a database created (and dropped) through dbserver; nothing else is touched.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,10 +25,10 @@ import psycopg  # noqa: E402
 
 import datagen  # noqa: E402
 import dbserver  # noqa: E402
-from datagen import _pgbinary, load, tables  # noqa: E402
-from datagen.template import SCHEMA  # noqa: E402
+from datagen import _pgbinary, load, tables
+from datagen.template import SCHEMA
 
-SEED = 777_001        # a seed no one else uses: the benchmark's template is dropped at the end
+SEED = 777_001  # a seed no one else uses: the benchmark's template is dropped at the end
 BLOCK = 4 << 20
 
 
@@ -38,15 +39,23 @@ class Row:
     rows: int
     seconds: float
     nbytes: int | None = None
-    ceiling: float | None = None      # rows/s of the matching one-stream COPY
-    pgbench: float | None = None      # rows/s of pgbench's client-side generate step
+    ceiling: float | None = None  # rows/s of the matching one-stream COPY
+    pgbench: float | None = None  # rows/s of pgbench's client-side generate step
 
     def cells(self) -> list[str]:
         rate = self.rows / self.seconds
         mbs = f"{self.nbytes / self.seconds / 1e6:.0f}" if self.nbytes else ""
         ratio = lambda base: f"{rate / base:.2f}" if base else ""
-        return [self.what, f"{self.scale:g}", f"{self.rows:,}", f"{self.seconds:.2f}", f"{rate / 1e6:.2f}",
-                mbs, ratio(self.ceiling), ratio(self.pgbench)]
+        return [
+            self.what,
+            f"{self.scale:g}",
+            f"{self.rows:,}",
+            f"{self.seconds:.2f}",
+            f"{rate / 1e6:.2f}",
+            mbs,
+            ratio(self.ceiling),
+            ratio(self.pgbench),
+        ]
 
 
 LEGEND = """- *ceiling*: the rows generated beforehand into binary COPY files, replayed by one connection
@@ -129,11 +138,21 @@ def pgbench(server, scale: int) -> tuple[int, float]:
     db = f"rehearsal_bench_{secrets.token_hex(4)}"
     dbserver.create(server, db, "scratch")
     parts = psycopg.conninfo.conninfo_to_dict(server.dsn)
-    env = dict(os.environ, PGHOST=parts.get("host", ""), PGPORT=str(parts.get("port", "")),
-               PGUSER=parts.get("user", ""), PGPASSWORD=parts.get("password") or "")
+    env = dict(
+        os.environ,
+        PGHOST=parts.get("host", ""),
+        PGPORT=str(parts.get("port", "")),
+        PGUSER=parts.get("user", ""),
+        PGPASSWORD=parts.get("password") or "",
+    )
     try:
-        out = subprocess.run([str(Path(POSTGRES_BIN_PATH) / "pgbench"), "-i", "-q", "-s", str(scale), db],
-                             env={k: v for k, v in env.items() if v}, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [str(Path(POSTGRES_BIN_PATH) / "pgbench"), "-i", "-q", "-s", str(scale), db],
+            env={k: v for k, v in env.items() if v},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     finally:
         dbserver.drop(server, db)
     generate = float(re.search(r"client-side generate ([\d.]+) s", out.stderr).group(1))
@@ -152,8 +171,10 @@ def full_build(server, scale: float) -> tuple[Row, Row]:
     finally:
         dbserver.drop(server, dataset.name)
     size = dataset.manifest["database_bytes"]
-    return (Row("full build: load, indexes, FKs, ANALYZE, manifest", scale, rows, built),
-            Row("clone of the template (CREATE DATABASE … TEMPLATE)", scale, rows, cloned, size))
+    return (
+        Row("full build: load, indexes, FKs, ANALYZE, manifest", scale, rows, built),
+        Row("clone of the template (CREATE DATABASE … TEMPLATE)", scale, rows, cloned, size),
+    )
 
 
 def measure(server, scales: list[float], build_scale: float, tmp: Path) -> list[Row]:
@@ -170,8 +191,11 @@ def measure(server, scales: list[float], build_scale: float, tmp: Path) -> list[
             base, mine = min(t[0] for t in timings), min(t[1] for t in timings)
             workers = "1 process" if len(names) == 1 else f"{load.WORKERS} processes"
             out.append(Row(f"{label}: ceiling, 1 stream COPY FREEZE of a file", scale, rows, base, nbytes))
-            out.append(Row(f"{label}: ours, {workers} generating + COPY FREEZE", scale, rows, mine, nbytes,
-                           ceiling=rows / base))
+            out.append(
+                Row(
+                    f"{label}: ours, {workers} generating + COPY FREEZE", scale, rows, mine, nbytes, ceiling=rows / base
+                )
+            )
         for path in files.values():
             path.unlink()
         pgbench_scale = max(1, round(scale * 100))
@@ -198,10 +222,12 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="datagen-bench-") as tmp:
         result = table(measure(server, scales, build_scale, Path(tmp)))
-    header = (f"PostgreSQL {server.version}, {os.cpu_count()} cores, datagen {datagen.GENERATOR_VERSION}, "
-              f"{time.strftime('%Y-%m-%d %H:%M')}, load average {load_before:.1f} before and "
-              f"{os.getloadavg()[0]:.1f} after (other work on the machine skews every row alike). "
-              "Rates exclude process start-up except the full build and the clone.")
+    header = (
+        f"PostgreSQL {server.version}, {os.cpu_count()} cores, datagen {datagen.GENERATOR_VERSION}, "
+        f"{time.strftime('%Y-%m-%d %H:%M')}, load average {load_before:.1f} before and "
+        f"{os.getloadavg()[0]:.1f} after (other work on the machine skews every row alike). "
+        "Rates exclude process start-up except the full build and the clone."
+    )
     print(header + "\n\n" + result)
     if args.output:
         Path(args.output).write_text(f"# Dataset build benchmark\n\n{header}\n\n{result}\n\n{LEGEND}")

@@ -8,6 +8,7 @@ lock hold of its longest-held lock, predicted (with the 90 % interval) against m
     .venv/bin/python bench/extrapolation.py [--scales 0.01,0.03,0.1] [--production-scale 1] [--repeat 2]
         [--cases 1,3] [--save | --append "heading"]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,22 +26,21 @@ import pandas as pd  # noqa: E402
 
 import datagen  # noqa: E402
 import dbserver  # noqa: E402
-from rehearse import extrapolate, run  # noqa: E402
-from rehearse.summary import statement_impact  # noqa: E402
+from rehearse import run
+from rehearse.analysis.summary import statement_impact
+from rehearse.extrapolate import production as prod
+from rehearse.extrapolate import scales as extrapolate
 
 TARGET = 0.25
 RESULTS = Path(__file__).with_name("RESULTS-extrapolation.md")
 TRAFFIC = dict(rate=50, clients=4, warmup=1.0, cooldown=1.0)  # low: the machine measures the migration
 CASES = {
-    "table rewrite (ALTER COLUMN … TYPE)":
-        "ALTER TABLE orders ALTER COLUMN transaction_id TYPE bigint USING transaction_id::bigint;",
+    "table rewrite (ALTER COLUMN … TYPE)": "ALTER TABLE orders ALTER COLUMN transaction_id TYPE bigint USING transaction_id::bigint;",
     "index build (CREATE INDEX)": "CREATE INDEX orders_status_idx ON orders (order_status);",
-    "foreign-key validation (ADD FOREIGN KEY)":
-        "ALTER TABLE order_items ADD CONSTRAINT order_items_order_id_fkey "
-        "FOREIGN KEY (order_id) REFERENCES orders (order_id);",
-    "full-table backfill (UPDATE orders SET …)":
-        "ALTER TABLE orders ADD COLUMN order_status_v2 varchar(20);\n"
-        "UPDATE orders SET order_status_v2 = order_status;",
+    "foreign-key validation (ADD FOREIGN KEY)": "ALTER TABLE order_items ADD CONSTRAINT order_items_order_id_fkey "
+    "FOREIGN KEY (order_id) REFERENCES orders (order_id);",
+    "full-table backfill (UPDATE orders SET …)": "ALTER TABLE orders ADD COLUMN order_status_v2 varchar(20);\n"
+    "UPDATE orders SET order_status_v2 = order_status;",
 }
 
 
@@ -59,8 +59,8 @@ def bench_case(name: str, sql: str, scales, production_scale: float, folder: Pat
     else:
         results = [fastest(path, s, repeat) for s in scales]
         given = {f"public.{t}": n for t, n in target_rows.items()}
-        buffers = extrapolate.shared_buffers(dbserver.open_server().dsn)
-        production = extrapolate.resolve_production(results[-1], given, origin="--production-rows", buffers=buffers)
+        buffers = prod.shared_buffers(dbserver.open_server().dsn)
+        production = prod.resolve_production(results[-1], given, origin="--production-rows", buffers=buffers)
         scaled = extrapolate.ScaledRehearsal.from_results(results, production)
     load_small = os.getloadavg()[0]  # the machine is shared: a busy one shows here, not in the fit
     measured = statement_impact(fastest(path, production_scale, repeat)).set_index("index")
@@ -70,16 +70,30 @@ def bench_case(name: str, sql: str, scales, production_scale: float, folder: Pat
     for metric, column in (("duration", "duration_ms"), ("lock hold", "lock_hold_ms")):
         index = int(rehearsed[column].idxmax())  # the heaviest statement, the longest-held lock
         p = scaled.projection(index)
-        keys = ("duration_ms", "low_ms", "high_ms", "model") if metric == "duration" else \
-            ("hold_ms", "hold_low_ms", "hold_high_ms", "hold_model")
+        keys = (
+            ("duration_ms", "low_ms", "high_ms", "model")
+            if metric == "duration"
+            else ("hold_ms", "hold_low_ms", "hold_high_ms", "hold_model")
+        )
         predicted, low, high, model = (p[k] for k in keys)
         truth = float(measured.loc[index, column])
-        rows.append({"case": name, "statement": f"#{index} {measured.loc[index, 'kind']}", "metric": metric,
-                     "fitted on": f"{p['table']} ({p['rows']:,})", "model": model,
-                     "predicted s": predicted / 1000, "90 % interval s": f"{low / 1000:.1f} – {high / 1000:.1f}",
-                     "measured s": truth / 1000, "error %": 100 * (predicted - truth) / truth,
-                     "in interval": low <= truth <= high, "×": p["extrapolation_factor"],
-                     "warned": _warned(p["warning"]), "load": load})
+        rows.append(
+            {
+                "case": name,
+                "statement": f"#{index} {measured.loc[index, 'kind']}",
+                "metric": metric,
+                "fitted on": f"{p['table']} ({p['rows']:,})",
+                "model": model,
+                "predicted s": predicted / 1000,
+                "90 % interval s": f"{low / 1000:.1f} – {high / 1000:.1f}",
+                "measured s": truth / 1000,
+                "error %": 100 * (predicted - truth) / truth,
+                "in interval": low <= truth <= high,
+                "×": p["extrapolation_factor"],
+                "warned": _warned(p["warning"]),
+                "load": load,
+            }
+        )
     return rows
 
 
@@ -95,7 +109,7 @@ def validation_plans(scales) -> str:
     server, plans = dbserver.open_server(), []
     for scale in scales:
         url = server.url(datagen.build(scale=scale, progress=False).name)
-        with extrapolate.connect_read_only(url) as conn:  # a template: looked at, never written
+        with prod.connect_read_only(url) as conn:  # a template: looked at, never written
             # as RI_Initial_Check runs it: a plan prepared without parallel workers, work_mem raised to
             # maintenance_work_mem for the duration of the check
             conn.execute("SET max_parallel_workers_per_gather = 0")
@@ -105,31 +119,39 @@ def validation_plans(scales) -> str:
     return "; ".join(plans)
 
 
-RI_CHECK = ("SELECT fk.order_id FROM ONLY public.order_items fk LEFT JOIN ONLY public.orders pk "
-            "ON pk.order_id = fk.order_id WHERE pk.order_id IS NULL AND fk.order_id IS NOT NULL")
+RI_CHECK = (
+    "SELECT fk.order_id FROM ONLY public.order_items fk LEFT JOIN ONLY public.orders pk "
+    "ON pk.order_id = fk.order_id WHERE pk.order_id IS NULL AND fk.order_id IS NOT NULL"
+)
 
 
 def markdown(table: pd.DataFrame, scales, production_scale: float, minutes: float, repeat: int) -> str:
-    shown = table.assign(**{"predicted s": table["predicted s"].map("{:.2f}".format),
-                            "measured s": table["measured s"].map("{:.2f}".format),
-                            "error %": table["error %"].map("{:+.0f}".format),
-                            "×": table["×"].map("{:.0f}".format),
-                            "in interval": table["in interval"].map({True: "yes", False: "no"})})
+    shown = table.assign(
+        **{
+            "predicted s": table["predicted s"].map("{:.2f}".format),
+            "measured s": table["measured s"].map("{:.2f}".format),
+            "error %": table["error %"].map("{:+.0f}".format),
+            "×": table["×"].map("{:.0f}".format),
+            "in interval": table["in interval"].map({True: "yes", False: "no"}),
+        }
+    )
     header = "| " + " | ".join(shown.columns) + " |\n| " + " | ".join("---" for _ in shown.columns) + " |\n"
     body = "".join("| " + " | ".join(str(v) for v in row) + " |\n" for row in shown.itertuples(index=False))
     within = (table["error %"].abs() <= 100 * TARGET).sum()
-    return (f"# Extrapolation to production size\n\n"
-            f"{os.cpu_count()} cores, Python {platform.python_version()}; rehearsed at SF "
-            f"{', '.join(f'{s:g}' for s in scales)}, projected to SF {production_scale:g}'s exact row counts, then "
-            f"SF {production_scale:g} measured in the same run ({minutes:.0f} min in all)"
-            f"{f'; every scale rehearsed {repeat}×, the fastest run kept' if repeat > 1 else ''}. Traffic "
-            f"{TRAFFIC['rate']:g} tx/s, {TRAFFIC['clients']} clients. Error = (predicted − measured) / measured; "
-            f"target ±{100 * TARGET:.0f} %: **{within} of {len(table)}** within. `load`: the 1-minute load "
-            f"average after the small rehearsals / after the large one (the machine is shared). `warned`: the "
-            f"projection's own warnings (cache: the table outgrows shared_buffers/4 between rehearsal and "
-            f"production; spread: the rehearsals disagree; far: > 100× the largest rehearsal).\n\n{header}{body}\n"
-            f"Foreign-key validation plan (as PostgreSQL runs the check): "
-            f"{validation_plans((*scales, production_scale))}.\n")
+    return (
+        f"# Extrapolation to production size\n\n"
+        f"{os.cpu_count()} cores, Python {platform.python_version()}; rehearsed at SF "
+        f"{', '.join(f'{s:g}' for s in scales)}, projected to SF {production_scale:g}'s exact row counts, then "
+        f"SF {production_scale:g} measured in the same run ({minutes:.0f} min in all)"
+        f"{f'; every scale rehearsed {repeat}×, the fastest run kept' if repeat > 1 else ''}. Traffic "
+        f"{TRAFFIC['rate']:g} tx/s, {TRAFFIC['clients']} clients. Error = (predicted − measured) / measured; "
+        f"target ±{100 * TARGET:.0f} %: **{within} of {len(table)}** within. `load`: the 1-minute load "
+        f"average after the small rehearsals / after the large one (the machine is shared). `warned`: the "
+        f"projection's own warnings (cache: the table outgrows shared_buffers/4 between rehearsal and "
+        f"production; spread: the rehearsals disagree; far: > 100× the largest rehearsal).\n\n{header}{body}\n"
+        f"Foreign-key validation plan (as PostgreSQL runs the check): "
+        f"{validation_plans((*scales, production_scale))}.\n"
+    )
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ sampler running at most 3 % below the throughput without it (the baseline, measu
 
     .venv/bin/python bench/fidelity.py [--scale 0.01] [--save]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,10 +21,10 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import datagen  # noqa: E402
 import dbserver  # noqa: E402
-from rehearse import run  # noqa: E402
-from rehearse.sampler_process import SamplerProcess  # noqa: E402
-from rehearse.summary import summary  # noqa: E402
-from rehearse.workload import Workload, WorkloadConfig  # noqa: E402
+from rehearse import run
+from rehearse.analysis.summary import summary
+from rehearse.measure.sampler_process import SamplerProcess
+from rehearse.measure.workload import Workload, WorkloadConfig
 
 HOLDS = (0.1, 0.5, 2.0)
 
@@ -35,10 +36,16 @@ def lock_truth(scale: float, seed: int, hold: float) -> dict:
         data = summary(run(path, scale=scale, seed=seed, rate=200, clients=8, warmup=1, cooldown=1))
     lock = data["statements"][0]
     truth_ms = hold * 1000
-    return dict(truth_ms=truth_ms, hold_ms=lock["lock_hold_ms"], hold_err_ms=lock["lock_hold_ms"] - truth_ms,
-                hold_ok=abs(lock["lock_hold_ms"] - truth_ms) <= max(5, 0.02 * truth_ms),
-                blocked_ms=lock["blocked_app_ms_max"], blocked_err_ms=lock["blocked_app_ms_max"] - truth_ms,
-                blocked_ok=abs(lock["blocked_app_ms_max"] - truth_ms) <= 20, blocked_tx=lock["blocked_app_tx"])
+    return dict(
+        truth_ms=truth_ms,
+        hold_ms=lock["lock_hold_ms"],
+        hold_err_ms=lock["lock_hold_ms"] - truth_ms,
+        hold_ok=abs(lock["lock_hold_ms"] - truth_ms) <= max(5, 0.02 * truth_ms),
+        blocked_ms=lock["blocked_app_ms_max"],
+        blocked_err_ms=lock["blocked_app_ms_max"] - truth_ms,
+        blocked_ok=abs(lock["blocked_app_ms_max"] - truth_ms) <= 20,
+        blocked_tx=lock["blocked_app_tx"],
+    )
 
 
 def saturated_throughput(server, dbname: str, with_sampler: bool, seconds: float, rate: float) -> float:
@@ -69,16 +76,25 @@ def overhead(scale: float, seed: int, seconds: float, rounds: int) -> dict:
 
 
 def render(rows: list[dict], cost: dict) -> str:
-    lines = ["| hold x (ms) | measured hold (ms) | error | within ±max(5 ms, 2 %) | longest app wait (ms) "
-             "| error | within ±20 ms | app tx blocked |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| hold x (ms) | measured hold (ms) | error | within ±max(5 ms, 2 %) | longest app wait (ms) "
+        "| error | within ±20 ms | app tx blocked |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['truth_ms']:.0f} | {r['hold_ms']:.1f} | {r['hold_err_ms']:+.1f} | "
-                     f"{'yes' if r['hold_ok'] else 'NO'} | {r['blocked_ms']:.0f} | {r['blocked_err_ms']:+.0f} | "
-                     f"{'yes' if r['blocked_ok'] else 'NO'} | {r['blocked_tx']} |")
-    lines += ["", "| saturated workload | tx/s | ratio to baseline |", "|---|---|---|",
-              f"| without sampler (baseline) | {cost['without']:.0f} | 1.00 |",
-              f"| with sampler every 10 ms | {cost['with_sampler']:.0f} | {cost['ratio']:.3f} "
-              f"({'within' if cost['ok'] else 'OVER'} the 3 % budget) |"]
+        lines.append(
+            f"| {r['truth_ms']:.0f} | {r['hold_ms']:.1f} | {r['hold_err_ms']:+.1f} | "
+            f"{'yes' if r['hold_ok'] else 'NO'} | {r['blocked_ms']:.0f} | {r['blocked_err_ms']:+.0f} | "
+            f"{'yes' if r['blocked_ok'] else 'NO'} | {r['blocked_tx']} |"
+        )
+    lines += [
+        "",
+        "| saturated workload | tx/s | ratio to baseline |",
+        "|---|---|---|",
+        f"| without sampler (baseline) | {cost['without']:.0f} | 1.00 |",
+        f"| with sampler every 10 ms | {cost['with_sampler']:.0f} | {cost['ratio']:.3f} "
+        f"({'within' if cost['ok'] else 'OVER'} the 3 % budget) |",
+    ]
     return "\n".join(lines)
 
 
@@ -95,7 +111,8 @@ def main() -> None:
     print(table)
     if args.save:
         Path(__file__).with_name("RESULTS-fidelity.md").write_text(
-            "# Rehearsal fidelity and sampler overhead\n\n" + table + "\n")
+            "# Rehearsal fidelity and sampler overhead\n\n" + table + "\n"
+        )
 
 
 if __name__ == "__main__":

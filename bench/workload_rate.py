@@ -5,6 +5,7 @@ A step sustains its rate when under 1 % of the due transactions start more than 
 
     .venv/bin/python bench/workload_rate.py [--seconds 5] [--rates 100,200,...] [--save]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import dbserver  # noqa: E402
-from rehearse.workload import Workload, WorkloadConfig  # noqa: E402
+from rehearse.measure.workload import Workload, WorkloadConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 LATE_S = 0.100
@@ -56,22 +57,30 @@ def step(server, dbname: str, rate: float, seconds: float) -> dict:
     frame = work.stop()
     delay = frame.actual_start - frame.intended_start
     late = int((delay > LATE_S).sum()) + work.stats["shortfall"]
-    return {"rate": rate, "done_per_s": work.stats["completed"] / seconds,
-            "short_pct": 100.0 * late / work.stats["intended"],
-            "delay_p50_ms": float(np.percentile(delay, 50) * 1e3),
-            "delay_p99_ms": float(np.percentile(delay, 99) * 1e3),
-            "latency_p99_ms": float(np.percentile(frame.latency_ms, 99)),
-            "errors": work.stats["errors"]}
+    return {
+        "rate": rate,
+        "done_per_s": work.stats["completed"] / seconds,
+        "short_pct": 100.0 * late / work.stats["intended"],
+        "delay_p50_ms": float(np.percentile(delay, 50) * 1e3),
+        "delay_p99_ms": float(np.percentile(delay, 99) * 1e3),
+        "latency_p99_ms": float(np.percentile(frame.latency_ms, 99)),
+        "errors": work.stats["errors"],
+    }
 
 
 def table(rows: list[dict]) -> str:
     base = rows[0]["done_per_s"]
-    lines = ["| target tx/s | done tx/s | ratio vs first | late or missing % | sched. delay p50 ms "
-             "| sched. delay p99 ms | latency p99 ms | errors |", "|" + " --- |" * 8]
+    lines = [
+        "| target tx/s | done tx/s | ratio vs first | late or missing % | sched. delay p50 ms "
+        "| sched. delay p99 ms | latency p99 ms | errors |",
+        "|" + " --- |" * 8,
+    ]
     for r in rows:
-        lines.append(f"| {r['rate']:.0f} | {r['done_per_s']:.0f} | {r['done_per_s'] / base:.2f} "
-                     f"| {r['short_pct']:.2f} | {r['delay_p50_ms']:.2f} | {r['delay_p99_ms']:.1f} "
-                     f"| {r['latency_p99_ms']:.1f} | {r['errors']} |")
+        lines.append(
+            f"| {r['rate']:.0f} | {r['done_per_s']:.0f} | {r['done_per_s'] / base:.2f} "
+            f"| {r['short_pct']:.2f} | {r['delay_p50_ms']:.2f} | {r['delay_p99_ms']:.1f} "
+            f"| {r['latency_p99_ms']:.1f} | {r['errors']} |"
+        )
     return "\n".join(lines)
 
 
@@ -91,10 +100,12 @@ def main() -> None:
         dbserver.drop(server, name)
     ok = [r["rate"] for r in rows if r["short_pct"] < 1.0]
     verdict = f"Highest sustained rate: **{max(ok):.0f} tx/s**" if ok else "No step was sustained."
-    report = (f"# Workload open-loop rate\n\n{os.cpu_count()} cores, PostgreSQL {server.version}, "
-              f"Python {platform.python_version()}, 8 clients (threads), default mix, "
-              f"{opts.seconds:.0f} s per step, 'late' = started > {LATE_S * 1e3:.0f} ms after due.\n\n"
-              f"{table(rows)}\n\n{verdict} (< 1 % late or missing).\n")
+    report = (
+        f"# Workload open-loop rate\n\n{os.cpu_count()} cores, PostgreSQL {server.version}, "
+        f"Python {platform.python_version()}, 8 clients (threads), default mix, "
+        f"{opts.seconds:.0f} s per step, 'late' = started > {LATE_S * 1e3:.0f} ms after due.\n\n"
+        f"{table(rows)}\n\n{verdict} (< 1 % late or missing).\n"
+    )
     print(report)
     if opts.save:
         (ROOT / "bench" / "RESULTS-workload.md").write_text(report)

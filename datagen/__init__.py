@@ -1,6 +1,7 @@
 """The synthetic order-service dataset, built once per (scale, seed, dirt) as a template database."""
-from .dirt import Dirt
-from .manifest import GENERATOR_VERSION
-from .template import Dataset, build, info, list_templates
+
+from datagen.dirt import Dirt
+from datagen.manifest import GENERATOR_VERSION
+from datagen.template import Dataset, build, info, list_templates
 
 __all__ = ["Dirt", "Dataset", "build", "info", "list_templates", "GENERATOR_VERSION"]

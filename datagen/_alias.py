@@ -1,4 +1,5 @@
 """Walker's alias method: weighted picks in O(1) each (a binary search per pick is several times slower)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,7 @@ class AliasTable:
         alias = list(range(n))
         small = [i for i, p in enumerate(scaled) if p < 1.0]
         large = [i for i, p in enumerate(scaled) if p >= 1.0]
-        while small and large:   # Vose's construction: each small slot is topped up by a large one
+        while small and large:  # Vose's construction: each small slot is topped up by a large one
             s, big = small.pop(), large[-1]
             alias[s] = big
             scaled[big] -= 1.0 - scaled[s]

@@ -1,4 +1,5 @@
 """Per-id pseudo-randomness that needs no stream: hashing and bijections, the same whatever the chunking."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """PostgreSQL's binary COPY format, encoded a whole chunk at a time with numpy (no Python loop per row)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,8 +10,8 @@ import numpy as np
 HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 TRAILER = b"\xff\xff"
 
-PG_EPOCH_US = 946_684_800 * 1_000_000     # 2000-01-01 00:00 UTC in Unix microseconds
-NUMERIC_LIMIT_CENTS = 10**10              # 3 base-10000 digits with weight 1 hold up to 99 999 999.99
+PG_EPOCH_US = 946_684_800 * 1_000_000  # 2000-01-01 00:00 UTC in Unix microseconds
+NUMERIC_LIMIT_CENTS = 10**10  # 3 base-10000 digits with weight 1 hold up to 99 999 999.99
 NUMERIC_NEG = 0x4000
 
 
@@ -18,9 +19,9 @@ NUMERIC_NEG = 0x4000
 class Field:
     """One column: its payload as fixed-layout slots; `keep` trims padded slots row by row."""
 
-    slots: tuple[tuple[str, np.ndarray], ...]   # (numpy format, values), laid out in this order
-    keep: tuple[np.ndarray | None, ...]         # bytes kept of each slot per row; None keeps all
-    lengths: np.ndarray | int                   # the int32 length word: payload bytes, -1 for NULL
+    slots: tuple[tuple[str, np.ndarray], ...]  # (numpy format, values), laid out in this order
+    keep: tuple[np.ndarray | None, ...]  # bytes kept of each slot per row; None keeps all
+    lengths: np.ndarray | int  # the int32 length word: payload bytes, -1 for NULL
 
 
 def int8(values: np.ndarray) -> Field:
@@ -43,8 +44,8 @@ def numeric2(cents: np.ndarray) -> Field:
     if absolute.size and absolute.max() >= NUMERIC_LIMIT_CENTS:
         raise ValueError("amount too large for the fixed-width numeric encoding (max 99 999 999.99)")
     words = np.empty((len(cents), 7), dtype=np.int16)
-    words[:, 0], words[:, 1], words[:, 3] = 3, 1, 2          # ndigits, weight, dscale
-    words[:, 2] = np.where(cents < 0, NUMERIC_NEG, 0)         # sign
+    words[:, 0], words[:, 1], words[:, 3] = 3, 1, 2  # ndigits, weight, dscale
+    words[:, 2] = np.where(cents < 0, NUMERIC_NEG, 0)  # sign
     units = absolute // 100
     words[:, 4] = units // 10_000
     words[:, 5] = units % 10_000
@@ -83,7 +84,7 @@ def encode(fields: list[Field], n: int) -> memoryview:
     into one padded matrix; a boolean mask then drops the padding, which keeps rows in order."""
     layout = _layout(fields)
     names, formats, values, keeps = (list(column) for column in zip(*layout))
-    dtype = np.dtype({"names": names, "formats": formats})   # packed: no alignment padding
+    dtype = np.dtype({"names": names, "formats": formats})  # packed: no alignment padding
     rows = np.empty(n, dtype=dtype)
     for name, vals in zip(names, values):
         rows[name] = vals
@@ -99,8 +100,7 @@ def _layout(fields: list[Field]) -> list[tuple]:
     layout = [("count", ">i2", len(fields), None)]
     for i, field in enumerate(fields):
         layout.append((f"len{i}", ">i4", field.lengths, None))
-        layout += [(f"f{i}_{j}", fmt, vals, kept)
-                   for j, ((fmt, vals), kept) in enumerate(zip(field.slots, field.keep))]
+        layout += [(f"f{i}_{j}", fmt, vals, kept) for j, ((fmt, vals), kept) in enumerate(zip(field.slots, field.keep))]
     return layout
 
 
@@ -109,5 +109,5 @@ def _mask(dtype: np.dtype, names: list[str], keeps: list, n: int) -> np.ndarray:
     for name, kept in zip(names, keeps):
         if kept is not None:
             offset, width = dtype.fields[name][1], dtype.fields[name][0].itemsize
-            mask[:, offset:offset + width] = np.arange(width) < np.asarray(kept)[:, None]
+            mask[:, offset : offset + width] = np.arange(width) < np.asarray(kept)[:, None]
     return mask

@@ -2,6 +2,7 @@
 
 Protocol: a JSON setup line, then one table name per line, on stdin; JSON events on its original stdout.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,15 +14,15 @@ import time
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
-from . import _pgbinary, finish, tables
-from .dirt import Dirt
-from .world import World
+from datagen import _pgbinary, finish, tables
+from datagen.dirt import Dirt
+from datagen.world import World
 
 
 def main() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is for the parent, which then ends this process
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which then ends this process
     channel = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)          # whatever a library prints goes to stderr, never into the event stream
+    os.dup2(2, 1)  # whatever a library prints goes to stderr, never into the event stream
     setup = json.loads(sys.stdin.readline())
     world = World(scale=setup["scale"], seed=setup["seed"], dirt=Dirt(**setup["dirt"]), n_items=setup["n_items"])
 

@@ -1,4 +1,5 @@
 """Dirt: the optional, measured imperfections production data has (orphans, duplicates, NULLs, bad ids)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -7,9 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dbserver.errors import BadInput
-
-from ._mix import Shuffle
+from common.errors import BadInput
+from datagen._mix import Shuffle
 
 # Orphaned items point past every order id the app could create during a rehearsal.
 ORPHAN_OFFSET = 10**12
@@ -20,9 +20,9 @@ SALTS = {"orphan_items": 101, "duplicate_emails": 102, "null_currency": 103, "ba
 class Dirt:
     """Shares (0..1) of rows made dirty; each count is exact: round(rate × rows of the table)."""
 
-    orphan_items: float = 0         # order_items whose order_id matches no order
-    duplicate_emails: float = 0     # customers whose email another customer also has
-    null_currency: float = 0        # orders with currency NULL
+    orphan_items: float = 0  # order_items whose order_id matches no order
+    duplicate_emails: float = 0  # customers whose email another customer also has
+    null_currency: float = 0  # orders with currency NULL
     bad_transaction_ids: float = 0  # orders whose transaction_id is not all digits ('TX-9f3a…')
 
     def __post_init__(self):
@@ -64,7 +64,7 @@ def duplicate_sources(ids: np.ndarray, rate: float, rows: int) -> np.ndarray:
 MEASURES = {
     # Each query counts what the matching dirt makes; run after the load, reported in the manifest.
     "orphan_items": "SELECT count(*) FROM order_items i "
-                    "WHERE NOT EXISTS (SELECT FROM orders o WHERE o.order_id = i.order_id)",
+    "WHERE NOT EXISTS (SELECT FROM orders o WHERE o.order_id = i.order_id)",
     "duplicate_emails": "SELECT count(*) - count(DISTINCT email) FROM customers",
     "null_currency": "SELECT count(*) FROM orders WHERE currency IS NULL",
     "bad_transaction_ids": "SELECT count(*) FROM orders WHERE transaction_id !~ '^[0-9]+$'",

@@ -1,16 +1,16 @@
 """The disk a build needs, checked before it starts (a full disk mid-build stalls the whole server)."""
+
 from __future__ import annotations
 
 import shutil
 
 import dbserver
+from common.errors import NotEnoughDisk
+from datagen import tables
+from datagen.world import World
 from dbserver import embedded
-from dbserver.errors import NotEnoughDisk
 
-from . import tables
-from .world import World
-
-MARGIN = 1.15     # the per-row figures are averages; leave room for what they miss
+MARGIN = 1.15  # the per-row figures are averages; leave room for what they miss
 
 
 def needed_bytes(world: World) -> int:
@@ -26,8 +26,10 @@ def check(server: dbserver.Server, world: World) -> None:
     path = embedded.pgdata()
     need, free = needed_bytes(world), shutil.disk_usage(path).free
     if need > free:
-        raise NotEnoughDisk(f"scale {world.scale:g} needs about {_gb(need)} of disk but {path} has "
-                            f"{_gb(free)} free; free some space or choose a smaller scale")
+        raise NotEnoughDisk(
+            f"scale {world.scale:g} needs about {_gb(need)} of disk but {path} has "
+            f"{_gb(free)} free; free some space or choose a smaller scale"
+        )
 
 
 def _gb(n: int) -> str:

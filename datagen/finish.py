@@ -1,4 +1,5 @@
 """After the load: keys and indexes (schema_constraints.sql), sequences, statistics, foreign keys, dirt."""
+
 from __future__ import annotations
 
 import re
@@ -10,7 +11,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from .dirt import MEASURES
+from datagen.dirt import MEASURES
 
 HERE = Path(__file__).resolve().parent
 _TABLE = re.compile(r"^(?:ALTER TABLE\s+(\w+)|CREATE (?:UNIQUE )?INDEX \w+\s+ON\s+(\w+))", re.I)
@@ -40,8 +41,11 @@ def index_table(conn: psycopg.Connection, table: str, id_column: str) -> None:
     for statement in keys_and_indexes(table):
         conn.execute(statement)
     # The load gave explicit ids: move the identity sequence past them, or the app's inserts collide.
-    conn.execute(sql.SQL("SELECT setval(pg_get_serial_sequence({t}, {c}), max({ci})) FROM {ti}").format(
-        t=sql.Literal(table), c=sql.Literal(id_column), ci=sql.Identifier(id_column), ti=sql.Identifier(table)))
+    conn.execute(
+        sql.SQL("SELECT setval(pg_get_serial_sequence({t}, {c}), max({ci})) FROM {ti}").format(
+            t=sql.Literal(table), c=sql.Literal(id_column), ci=sql.Identifier(id_column), ti=sql.Identifier(table)
+        )
+    )
     conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
 
 
@@ -59,8 +63,7 @@ def foreign_keys_and_dirt(connect, workers: int = 2) -> tuple[dict[str, int], di
     jobs.update({f"validate {c}": _validation(t, c, col) for t, c, col, _ in fks})
     with ThreadPoolExecutor(workers) as pool:
         done = dict(zip(jobs, pool.map(lambda queries: _timed(connect, queries), jobs.values())))
-    return ({kind: done[f"count {kind}"][0] for kind in MEASURES},
-            {job: seconds for job, (_, seconds) in done.items()})
+    return ({kind: done[f"count {kind}"][0] for kind in MEASURES}, {job: seconds for job, (_, seconds) in done.items()})
 
 
 def _validation(table: str, constraint: str, column: str) -> list[str]:

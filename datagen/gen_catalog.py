@@ -1,4 +1,5 @@
 """Customers and products: who buys (Faker pools by country) and what is sold (declared word lists)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,14 +7,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import pools
-from ._alias import AliasTable
-from ._mix import pick
-from .dirt import dirty, duplicate_sources
-from .params import CustomerParams, ProductParams
-from .pools import TextPool, constant, digits
-from .timeline import flat_timeline, signups_timeline
-from .world import CUSTOMER_TRAITS, PRODUCT_TRAITS, World
+from datagen import pools
+from datagen._alias import AliasTable
+from datagen._mix import pick
+from datagen.dirt import dirty, duplicate_sources
+from datagen.params import CustomerParams, ProductParams
+from datagen.pools import TextPool, constant, digits
+from datagen.timeline import flat_timeline, signups_timeline
+from datagen.world import CUSTOMER_TRAITS, PRODUCT_TRAITS, World
 
 # Salts of the per-id hashes: a customer's name and email follow from its id alone, so a duplicate
 # email can be recomputed from the id of the customer it copies.
@@ -24,7 +25,7 @@ FIRST, LAST, DOMAIN = 11, 12, 13
 class CustomerTraits:
     """Whole-table arrays the orders need: each customer's country and cumulative buying propensity."""
 
-    country: np.ndarray       # index into CustomerParams.countries
+    country: np.ndarray  # index into CustomerParams.countries
     propensity_cum: np.ndarray
 
 
@@ -74,8 +75,10 @@ def _by_country(country: np.ndarray, within: np.ndarray) -> np.ndarray:
 
 def _name_index(ids: np.ndarray, traits: CustomerTraits) -> tuple[np.ndarray, np.ndarray]:
     country = traits.country[ids - 1]
-    return (_by_country(country, pick(ids, FIRST, pools.POOL_SIZE)),
-            _by_country(country, pick(ids, LAST, pools.POOL_SIZE)))
+    return (
+        _by_country(country, pick(ids, FIRST, pools.POOL_SIZE)),
+        _by_country(country, pick(ids, LAST, pools.POOL_SIZE)),
+    )
 
 
 def _email_ids(ids: np.ndarray, world: World) -> np.ndarray:
@@ -93,8 +96,14 @@ def _email(ids: np.ndarray, traits: CustomerTraits, people: pools.People, p: Cus
     domains = TextPool([d for d, _ in p.domains])
     domain = weighted(pick(ids, DOMAIN, 2**40) / 2**40, [w for _, w in p.domains])
     n = len(ids)
-    return (people.first_ascii.part(first), constant(b".", n), people.last_ascii.part(last), digits(ids),
-            constant(b"@", n), domains.part(domain))
+    return (
+        people.first_ascii.part(first),
+        constant(b".", n),
+        people.last_ascii.part(last),
+        digits(ids),
+        constant(b"@", n),
+        domains.part(domain),
+    )
 
 
 def products(rng: np.random.Generator, world: World, first_id: int, n: int) -> dict:
@@ -105,8 +114,13 @@ def products(rng: np.random.Generator, world: World, first_id: int, n: int) -> d
     per_category = np.array([len(c.nouns) for c in p.categories])
     noun = (np.cumsum(per_category) - per_category)[category] + rng.integers(0, 2**30, n) % per_category[category]
     adjectives, materials = TextPool(p.adjectives), TextPool(p.materials)
-    name = (adjectives.part(rng.integers(0, len(adjectives), n)), constant(b" ", n),
-            materials.part(rng.integers(0, len(materials), n)), constant(b" ", n), nouns.part(noun))
+    name = (
+        adjectives.part(rng.integers(0, len(adjectives), n)),
+        constant(b" ", n),
+        materials.part(rng.integers(0, len(materials), n)),
+        constant(b" ", n),
+        nouns.part(noun),
+    )
     median = np.array([c.median_price for c in p.categories])[category]
     price = np.maximum(99, np.round(rng.lognormal(np.log(median * 100), p.price_sigma)).astype(np.int64))
     return {

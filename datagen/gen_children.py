@@ -1,16 +1,17 @@
 """Rows that hang off orders: items (the total split over products), payments, billing events."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from .dirt import ORPHAN_OFFSET, dirty
-from .gen_catalog import weighted, product_popularity
-from .gen_orders import PAID_OR_LATER, REFUNDED, OrderCore, transaction_ids
-from .pools import Text, TextPool
-from .timeline import US_PER_DAY, unix_us
-from .world import World
+from datagen.dirt import ORPHAN_OFFSET, dirty
+from datagen.gen_catalog import product_popularity, weighted
+from datagen.gen_orders import PAID_OR_LATER, REFUNDED, OrderCore, transaction_ids
+from datagen.pools import Text, TextPool
+from datagen.timeline import US_PER_DAY, unix_us
+from datagen.world import World
 
-PAYMENT_KINDS = ("failed", "captured", "refunded")          # per order, in this order
+PAYMENT_KINDS = ("failed", "captured", "refunded")  # per order, in this order
 BILLING_KINDS = ("invoice", "reminder_fee", "refund")
 
 
@@ -35,8 +36,13 @@ def order_items(rng: np.random.Generator, world: World, core: OrderCore, first_i
     share = rng.exponential(1.0, m)
     share /= np.bincount(parent, share, len(core.ids))[parent]
     unit = np.maximum(1, np.round(core.total_cents[parent] * share / quantity)).astype(np.int64)
-    return {"order_item_id": ids, "order_id": order_id, "product_id": product,
-            "quantity": quantity.astype(np.int32), "unit_price": unit}
+    return {
+        "order_item_id": ids,
+        "order_id": order_id,
+        "product_id": product,
+        "quantity": quantity.astype(np.int32),
+        "unit_price": unit,
+    }
 
 
 def _paid(core: OrderCore) -> np.ndarray:
@@ -59,10 +65,15 @@ def payments(rng: np.random.Generator, world: World, core: OrderCore, first_id: 
     ids, parent, kind = _rows(np.column_stack([retry, paid, core.status == REFUNDED]), first_id)
     when = np.vstack([failed_at, core.paid_at, core.updated])[kind, parent]
     sign = np.where(kind == 2, -1, 1)
-    return {"payment_id": ids, "order_id": core.ids[parent],
-            "method": TextPool([m for m, _ in p.methods]).text(method[parent]),
-            "status": TextPool(PAYMENT_KINDS).text(kind), "amount": sign * core.total_cents[parent],
-            "transaction_id": Text((transaction_ids(ids, "payments", world),)), "created_at": when}
+    return {
+        "payment_id": ids,
+        "order_id": core.ids[parent],
+        "method": TextPool([m for m, _ in p.methods]).text(method[parent]),
+        "status": TextPool(PAYMENT_KINDS).text(kind),
+        "amount": sign * core.total_cents[parent],
+        "transaction_id": Text((transaction_ids(ids, "payments", world),)),
+        "created_at": when,
+    }
 
 
 def billing_events(rng: np.random.Generator, world: World, core: OrderCore, first_id: int) -> dict:
@@ -75,5 +86,10 @@ def billing_events(rng: np.random.Generator, world: World, core: OrderCore, firs
     reminded_at = np.minimum(end, invoiced_at + rng.exponential(p.reminder_days * US_PER_DAY, n).astype(np.int64))
     ids, parent, kind = _rows(np.column_stack([invoice, reminder, core.status == REFUNDED]), first_id)
     amount = np.vstack([core.total_cents, np.full(n, p.reminder_fee_cents), -core.total_cents])[kind, parent]
-    return {"event_id": ids, "order_id": core.ids[parent], "kind": TextPool(BILLING_KINDS).text(kind),
-            "amount": amount, "created_at": np.vstack([invoiced_at, reminded_at, core.updated])[kind, parent]}
+    return {
+        "event_id": ids,
+        "order_id": core.ids[parent],
+        "kind": TextPool(BILLING_KINDS).text(kind),
+        "amount": amount,
+        "created_at": np.vstack([invoiced_at, reminded_at, core.updated])[kind, parent],
+    }

@@ -1,17 +1,18 @@
 """Orders: when (seasonal, ids rising with time), by whom (skewed), how much (log-normal), how far along."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import pools
-from ._mix import permute_bits, splitmix64
-from .dirt import dirty
-from .gen_catalog import customer_traits
-from .pools import TextPool, constant, digits, hex_digits
-from .timeline import US_PER_DAY, US_PER_HOUR, orders_timeline, signups_timeline, unix_us
-from .world import World
+from datagen import pools
+from datagen._mix import permute_bits, splitmix64
+from datagen.dirt import dirty
+from datagen.gen_catalog import customer_traits
+from datagen.pools import TextPool, constant, digits, hex_digits
+from datagen.timeline import US_PER_DAY, US_PER_HOUR, orders_timeline, signups_timeline, unix_us
+from datagen.world import World
 
 STATUSES = ("pending", "paid", "shipped", "delivered", "cancelled", "refunded")
 PENDING, PAID, SHIPPED, DELIVERED, CANCELLED, REFUNDED = range(6)
@@ -29,11 +30,11 @@ class OrderCore:
     """What the child tables need to know about a chunk of orders (regenerated from the same stream)."""
 
     ids: np.ndarray
-    created: np.ndarray        # Unix µs
-    status: np.ndarray         # index into STATUSES
+    created: np.ndarray  # Unix µs
+    status: np.ndarray  # index into STATUSES
     total_cents: np.ndarray
-    paid_at: np.ndarray        # meaningful for PAID_OR_LATER
-    updated: np.ndarray        # the last lifecycle step reached
+    paid_at: np.ndarray  # meaningful for PAID_OR_LATER
+    updated: np.ndarray  # the last lifecycle step reached
 
 
 def order_core(rng: np.random.Generator, world: World, first_id: int, n: int) -> OrderCore:
@@ -43,10 +44,19 @@ def order_core(rng: np.random.Generator, world: World, first_id: int, n: int) ->
     created = orders_timeline(cal, world.seed).stratified(rng, ids, world.n_orders)
     total = np.maximum(100, np.round(rng.lognormal(np.log(p.amount_median * 100), p.amount_sigma, n)))
     fate = rng.random(n)
-    fate[ids == 1] = 1.0   # order 1 is an ordinary one: even the tiniest scale gets payments and invoices
-    steps = np.cumsum([rng.exponential(p.pay_hours * US_PER_HOUR, n), rng.exponential(p.ship_days * US_PER_DAY, n),
-                       rng.exponential(p.deliver_days * US_PER_DAY, n), rng.exponential(p.refund_days * US_PER_DAY, n)],
-                      axis=0).astype(np.int64) + created          # paid, shipped, delivered, refunded at
+    fate[ids == 1] = 1.0  # order 1 is an ordinary one: even the tiniest scale gets payments and invoices
+    steps = (
+        np.cumsum(
+            [
+                rng.exponential(p.pay_hours * US_PER_HOUR, n),
+                rng.exponential(p.ship_days * US_PER_DAY, n),
+                rng.exponential(p.deliver_days * US_PER_DAY, n),
+                rng.exponential(p.refund_days * US_PER_DAY, n),
+            ],
+            axis=0,
+        ).astype(np.int64)
+        + created
+    )  # paid, shipped, delivered, refunded at
     cancelled_at = created + rng.exponential(p.cancel_hours * US_PER_HOUR, n).astype(np.int64)
     status, updated = _lifecycle(p, unix_us(cal.end), fate, created, steps, cancelled_at)
     return OrderCore(ids, created, status, total.astype(np.int64), steps[0], updated)
@@ -54,13 +64,13 @@ def order_core(rng: np.random.Generator, world: World, first_id: int, n: int) ->
 
 def _lifecycle(p, end: int, fate, created, steps, cancelled_at) -> tuple[np.ndarray, np.ndarray]:
     """Status on the history's last day: how many steps were reached, then the special fates."""
-    reached = (steps[:3] <= end).sum(axis=0)                   # 0 pending … 3 delivered
+    reached = (steps[:3] <= end).sum(axis=0)  # 0 pending … 3 delivered
     status = reached.astype(np.int8)
     times = np.vstack([created, steps[:3]])
     updated = times[reached, np.arange(len(created))]
     refunded = (fate >= p.cancelled) & (fate < p.cancelled + p.refunded) & (steps[3] <= end)
     status[refunded], updated[refunded] = REFUNDED, steps[3][refunded]
-    doomed = fate < p.cancelled                                  # never paid: pending until cancelled
+    doomed = fate < p.cancelled  # never paid: pending until cancelled
     status[doomed], updated[doomed] = PENDING, created[doomed]
     cancelled = doomed & (cancelled_at <= end)
     status[cancelled], updated[cancelled] = CANCELLED, cancelled_at[cancelled]

@@ -1,4 +1,5 @@
 """Parallel loading: a process per core, each loading whole tables, with a progress bar per table."""
+
 from __future__ import annotations
 
 import json
@@ -9,13 +10,12 @@ import sys
 import threading
 from pathlib import Path
 
-from tqdm import tqdm   # live bars only on a terminal (see _report)
+from tqdm import tqdm  # live bars only on a terminal (see _report)
 
 import dbserver
-from dbserver.errors import NotEnoughDisk, RehearsalError, ServerUnavailable
-
-from . import tables
-from .world import World
+from common.errors import NotEnoughDisk, RehearsalError, ServerUnavailable
+from datagen import tables
+from datagen.world import World
 
 WORKERS = 2
 # Largest first, so the two processes finish together (longest-processing-time-first scheduling).
@@ -23,8 +23,14 @@ LOAD_ORDER = ("order_items", "orders", "payments", "billing_events", "customers"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load(server: dbserver.Server, dbname: str, world: World, progress: bool = True,
-         order: tuple[str, ...] | None = None, index: bool = True) -> dict[str, tuple[int, dict[str, float]]]:
+def load(
+    server: dbserver.Server,
+    dbname: str,
+    world: World,
+    progress: bool = True,
+    order: tuple[str, ...] | None = None,
+    index: bool = True,
+) -> dict[str, tuple[int, dict[str, float]]]:
     """Per table, the rows loaded and the seconds spent loading and indexing (index=False: load only, for
     benchmarks). Each table is TRUNCATEd and COPYed in one transaction by one process (COPY FREEZE allows
     nothing else), so the processes load different tables at the same time. Workers are fresh interpreters,
@@ -48,8 +54,7 @@ def load(server: dbserver.Server, dbname: str, world: World, progress: bool = Tr
             elif event["event"] == "failed":
                 raise _as_error(event)
             elif event["event"] == "exit" and worker.stdin is not None and not worker.stdin.closed:
-                raise RehearsalError("a loading process ended unexpectedly (its error is above); "
-                                     "run the build again")
+                raise RehearsalError("a loading process ended unexpectedly (its error is above); run the build again")
         finished = True
         return results
     finally:
@@ -61,11 +66,24 @@ def load(server: dbserver.Server, dbname: str, world: World, progress: bool = Tr
 
 def _start(url: str, world: World, events: queue.Queue, index: bool) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    proc = subprocess.Popen([sys.executable, "-m", "datagen._worker"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, bufsize=1, env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "datagen._worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+        env=env,
+        cwd=ROOT,
+    )
     # The URL travels on the pipe, not the command line: a password must not show in `ps`.
-    setup = {"url": url, "scale": world.scale, "seed": world.seed, "dirt": world.dirt.as_dict(),
-             "n_items": world.n_items, "index": index}
+    setup = {
+        "url": url,
+        "scale": world.scale,
+        "seed": world.seed,
+        "dirt": world.dirt.as_dict(),
+        "n_items": world.n_items,
+        "index": index,
+    }
     proc.stdin.write(json.dumps(setup) + "\n")
     threading.Thread(target=_read, args=(proc, events), daemon=True).start()
     return proc
@@ -81,7 +99,7 @@ def _assign(worker: subprocess.Popen, todo: list[str]) -> None:
     if todo:
         worker.stdin.write(todo.pop(0) + "\n")
     else:
-        worker.stdin.close()   # no more tables: the worker exits when it reads end of input
+        worker.stdin.close()  # no more tables: the worker exits when it reads end of input
 
 
 def _stop(worker: subprocess.Popen, finished: bool) -> None:
@@ -106,18 +124,31 @@ def _as_error(event: dict) -> RehearsalError:
 
 def _bars(world: World, progress: bool) -> dict[str, tqdm]:
     width = max(len(n) for n in LOAD_ORDER)
-    return {t.name: tqdm(total=tables.expected_rows(t, world), desc=t.name.ljust(width), unit=" rows",
-                         unit_scale=True, position=i, leave=True, disable=not progress, dynamic_ncols=True)
-            for i, t in enumerate(tables.TABLES)}
+    return {
+        t.name: tqdm(
+            total=tables.expected_rows(t, world),
+            desc=t.name.ljust(width),
+            unit=" rows",
+            unit_scale=True,
+            position=i,
+            leave=True,
+            disable=not progress,
+            dynamic_ncols=True,
+        )
+        for i, t in enumerate(tables.TABLES)
+    }
 
 
 def _report(event: dict) -> None:
     """Without a terminal (a notebook, a log file): a line per table instead of live bars."""
     if event["event"] == "done":
         rows, seconds = event["rows"], event["seconds"]
-        print(f"{event['table']:<15} {rows:>12,} rows loaded in {seconds['load']:6.1f} s "
-              f"({rows / seconds['load'] / 1e3:,.0f} k rows/s), indexed in {seconds['index']:.1f} s",
-              file=sys.stderr, flush=True)
+        print(
+            f"{event['table']:<15} {rows:>12,} rows loaded in {seconds['load']:6.1f} s "
+            f"({rows / seconds['load'] / 1e3:,.0f} k rows/s), indexed in {seconds['index']:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def _apply(event: dict, bars: dict[str, tqdm]) -> None:
@@ -126,9 +157,9 @@ def _apply(event: dict, bars: dict[str, tqdm]) -> None:
         return
     if event["event"] == "rows":
         if bar.n == 0:
-            bar.reset(total=bar.total)   # start the clock when this table starts, not the build
+            bar.reset(total=bar.total)  # start the clock when this table starts, not the build
         bar.update(event["rows"])
     elif event["event"] == "indexing":
-        bar.total = bar.n                # child tables' totals were estimates until now
+        bar.total = bar.n  # child tables' totals were estimates until now
         bar.set_postfix_str("loaded; indexing")
-        bar.close()                      # closing now keeps the shown rate the load's own
+        bar.close()  # closing now keeps the shown rate the load's own

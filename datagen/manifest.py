@@ -1,16 +1,16 @@
 """The manifest: what a template holds and how it was made, stored as jsonb inside the template."""
+
 from __future__ import annotations
 
 import platform
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg
 from psycopg.types.json import Jsonb
 
 import dbserver
-
-from . import tables
-from .world import World
+from datagen import tables
+from datagen.world import World
 
 # Bump whenever the rows a (scale, seed, dirt) produces change: templates built by another version are
 # rebuilt, never reused.
@@ -21,15 +21,31 @@ def versions(server: dbserver.Server) -> dict[str, str]:
     import faker
     import numpy
 
-    return {"generator": GENERATOR_VERSION, "python": platform.python_version(), "numpy": numpy.__version__,
-            "faker": faker.VERSION, "psycopg": psycopg.__version__, "postgresql": server.version}
+    return {
+        "generator": GENERATOR_VERSION,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "faker": faker.VERSION,
+        "psycopg": psycopg.__version__,
+        "postgresql": server.version,
+    }
 
 
-def make(name: str, world: World, server: dbserver.Server, conn: psycopg.Connection, rows: dict[str, int],
-         achieved: dict[str, int], seconds: dict[str, float], timings: dict) -> dict:
+def make(
+    name: str,
+    world: World,
+    server: dbserver.Server,
+    conn: psycopg.Connection,
+    rows: dict[str, int],
+    achieved: dict[str, int],
+    seconds: dict[str, float],
+    timings: dict,
+) -> dict:
     cal = world.params.calendar
     return {
-        "name": name, "scale": world.scale, "seed": world.seed,
+        "name": name,
+        "scale": world.scale,
+        "seed": world.seed,
         "dirt": world.dirt.as_dict(),
         "dirt_expected": _expected_dirt(world),
         "dirt_achieved": achieved,
@@ -41,9 +57,11 @@ def make(name: str, world: World, server: dbserver.Server, conn: psycopg.Connect
         "versions": versions(server),
         "build_seconds": round(sum(seconds.values()), 1),
         "phase_seconds": _rounded(seconds),
-        "step_seconds": {"tables": {t: _rounded(s) for t, s in timings["tables"].items()},
-                         "finish": _rounded(timings["finish"])},
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "step_seconds": {
+            "tables": {t: _rounded(s) for t, s in timings["tables"].items()},
+            "finish": _rounded(timings["finish"]),
+        },
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 
@@ -52,8 +70,12 @@ def _rounded(seconds: dict[str, float]) -> dict[str, float]:
 
 
 def _expected_dirt(world: World) -> dict[str, int]:
-    rows = {"orphan_items": world.n_items, "duplicate_emails": world.n_customers,
-            "null_currency": world.n_orders, "bad_transaction_ids": world.n_orders}
+    rows = {
+        "orphan_items": world.n_items,
+        "duplicate_emails": world.n_customers,
+        "null_currency": world.n_orders,
+        "bad_transaction_ids": world.n_orders,
+    }
     return {kind: world.dirt.count(kind, n) for kind, n in rows.items()}
 
 

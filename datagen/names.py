@@ -1,18 +1,18 @@
 """Inputs checked once, and the template name they determine (same scale, seed and dirt: same name)."""
+
 from __future__ import annotations
 
 import hashlib
 import math
 import numbers
 
-from dbserver.errors import BadInput
-
-from .dirt import Dirt
+from common.errors import BadInput
+from datagen.dirt import Dirt
 
 PREFIX = "rehearsal_tpl_"
 BUILDING = "__building"
-MAX_NAME = 63 - len(BUILDING)     # PostgreSQL truncates identifiers to 63 bytes
-MAX_SCALE = 150                   # order_items ids must stay below 2**32 for the dirt bijection
+MAX_NAME = 63 - len(BUILDING)  # PostgreSQL truncates identifiers to 63 bytes
+MAX_SCALE = 150  # order_items ids must stay below 2**32 for the dirt bijection
 
 
 def check_scale(scale) -> float:

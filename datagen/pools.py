@@ -1,4 +1,5 @@
 """Text columns without a Python loop per row: value pools as padded byte matrices, gathered by index."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,13 +13,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from dbserver import embedded
+from common.paths import data_dir
 
-POOL_SIZE = 2000   # values per field and locale: plenty of variety (names combine first × last)
+POOL_SIZE = 2000  # values per field and locale: plenty of variety (names combine first × last)
 # The pools are a vocabulary, the same for every dataset seed: the seed decides which row gets which value.
 FAKER_SEED = 0
 
-Part = tuple[np.ndarray, "np.ndarray | None"]   # (n, w) uint8 matrix, bytes kept per row (None: all w)
+Part = tuple[np.ndarray, "np.ndarray | None"]  # (n, w) uint8 matrix, bytes kept per row (None: all w)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Text:
         rows = [b""] * n
         for matrix, kept in self.parts:
             widths = np.full(n, matrix.shape[1]) if kept is None else kept
-            rows = [r + matrix[i, :widths[i]].tobytes() for i, r in enumerate(rows)]
+            rows = [r + matrix[i, : widths[i]].tobytes() for i, r in enumerate(rows)]
         null = np.zeros(n, bool) if self.null is None else self.null
         return [None if null[i] else r.decode() for i, r in enumerate(rows)]
 
@@ -51,7 +52,7 @@ class TextPool:
         self.lengths = np.array([len(e) for e in encoded], dtype=np.int64)
         self.matrix = np.zeros((len(encoded), max(self.lengths.max(), 1)), dtype=np.uint8)
         for i, e in enumerate(encoded):
-            self.matrix[i, :len(e)] = np.frombuffer(e, dtype=np.uint8)
+            self.matrix[i, : len(e)] = np.frombuffer(e, dtype=np.uint8)
         self.values = tuple(values)
 
     def __len__(self) -> int:
@@ -80,10 +81,10 @@ def digits(values: np.ndarray, width: int | None = None) -> Part:
     if len(values) and values.max() < 2**31:
         values = values.astype(np.int32)
     w = width or (len(str(int(values.max()))) if len(values) else 1)
-    power = 10 ** np.arange(w - 1, -1, -1, dtype=values.dtype)      # 10^(w-1) … 10^0
-    count = 1 + (values[:, None] >= power[:-1]).sum(axis=1)          # digits of each value
-    shift = np.maximum(count[:, None] - 1 - np.arange(w), 0)         # left-aligned; the rest is padding
-    return ((values[:, None] // 10 ** shift) % 10 + 48).astype(np.uint8), count
+    power = 10 ** np.arange(w - 1, -1, -1, dtype=values.dtype)  # 10^(w-1) … 10^0
+    count = 1 + (values[:, None] >= power[:-1]).sum(axis=1)  # digits of each value
+    shift = np.maximum(count[:, None] - 1 - np.arange(w), 0)  # left-aligned; the rest is padding
+    return ((values[:, None] // 10**shift) % 10 + 48).astype(np.uint8), count
 
 
 # The four ASCII digits of 0000 … 9999: a zero-padded number is a few table lookups, not a division per digit.
@@ -95,8 +96,8 @@ def _fixed_digits(values: np.ndarray, width: int) -> np.ndarray:
     out = np.empty((len(values), 4 * groups), dtype=np.uint8)
     for g in range(groups - 1, -1, -1):
         values, low = np.divmod(values, 10_000)
-        out[:, 4 * g:4 * g + 4] = _FOUR_DIGITS[low]
-    return out[:, 4 * groups - width:]
+        out[:, 4 * g : 4 * g + 4] = _FOUR_DIGITS[low]
+    return out[:, 4 * groups - width :]
 
 
 def hex_digits(values: np.ndarray, width: int) -> Part:
@@ -129,8 +130,11 @@ class People:
 def people(locales: tuple[str, ...]) -> People:
     fields = faker_values(locales)
     pools = {k: TextPool(v) for k, v in fields.items()}
-    return People(first_ascii=TextPool([ascii_word(v) for v in fields["first"]]),
-                  last_ascii=TextPool([ascii_word(v) for v in fields["last"]]), **pools)
+    return People(
+        first_ascii=TextPool([ascii_word(v) for v in fields["first"]]),
+        last_ascii=TextPool([ascii_word(v) for v in fields["last"]]),
+        **pools,
+    )
 
 
 def faker_values(locales: tuple[str, ...]) -> dict[str, list[str]]:
@@ -139,14 +143,14 @@ def faker_values(locales: tuple[str, ...]) -> dict[str, list[str]]:
     import faker
 
     key = hashlib.sha1(repr((faker.VERSION, FAKER_SEED, POOL_SIZE, locales)).encode()).hexdigest()[:16]
-    path = embedded.data_dir() / "cache" / f"faker-pools-{key}.json"
+    path = data_dir() / "cache" / f"faker-pools-{key}.json"
     if path.exists():
         return json.loads(path.read_text())
     values = _faker_values(locales)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(values))
-    tmp.replace(path)   # atomic: a concurrent build reads the old state or the whole file
+    tmp.replace(path)  # atomic: a concurrent build reads the old state or the whole file
     return values
 
 
@@ -156,7 +160,7 @@ def _faker_values(locales: tuple[str, ...]) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {k: [] for k in ("first", "last", "street", "city", "phone")}
     for locale in locales:
         fake = Faker(locale)
-        fake.seed_instance(f"{FAKER_SEED}-{locale}")   # str seeds hash the same in every process
+        fake.seed_instance(f"{FAKER_SEED}-{locale}")  # str seeds hash the same in every process
         fields["first"] += [fake.first_name() for _ in range(POOL_SIZE)]
         fields["last"] += [fake.last_name() for _ in range(POOL_SIZE)]
         fields["street"] += [" ".join(fake.street_address().split()) for _ in range(POOL_SIZE)]

@@ -1,4 +1,5 @@
 """The tables in load order: columns and PostgreSQL types, generators, chunking, and the encoded chunk."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -6,10 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _pgbinary as pgb
-from . import gen_catalog, gen_children, gen_orders
-from .dirt import Dirt
-from .world import BILLING_EVENTS, CUSTOMERS, ORDER_ITEMS, ORDERS, PAYMENTS, PRODUCTS, World, chunks
+from datagen import _pgbinary as pgb
+from datagen import gen_catalog, gen_children, gen_orders
+from datagen.dirt import Dirt
+from datagen.world import BILLING_EVENTS, CUSTOMERS, ORDER_ITEMS, ORDERS, PAYMENTS, PRODUCTS, World, chunks
 
 ENCODERS = {"int8": pgb.int8, "int4": pgb.int4, "numeric": pgb.numeric2, "timestamptz": pgb.timestamptz}
 
@@ -20,10 +21,10 @@ class Table:
 
     name: str
     stream: int
-    columns: tuple[tuple[str, str], ...]     # (column, type) in COPY order
+    columns: tuple[tuple[str, str], ...]  # (column, type) in COPY order
     generate: Callable
-    per_order: float | None                  # child tables: expected rows per order, else None
-    disk_bytes_per_row: int                  # heap + indexes + WAL written, measured at SF 1
+    per_order: float | None  # child tables: expected rows per order, else None
+    disk_bytes_per_row: int  # heap + indexes + WAL written, measured at SF 1
 
     @property
     def child(self) -> bool:
@@ -31,23 +32,99 @@ class Table:
 
 
 TABLES = (
-    Table("customers", CUSTOMERS, (("customer_id", "int8"), ("email", "text"), ("full_name", "text"),
-          ("phone", "text"), ("street", "text"), ("city", "text"), ("country", "text"),
-          ("created_at", "timestamptz")), gen_catalog.customers, None, 400),
-    Table("products", PRODUCTS, (("product_id", "int8"), ("sku", "text"), ("name", "text"),
-          ("category", "text"), ("price", "numeric"), ("created_at", "timestamptz")),
-          gen_catalog.products, None, 300),
-    Table("orders", ORDERS, (("order_id", "int8"), ("customer_id", "int8"), ("order_status", "text"),
-          ("transaction_id", "text"), ("total_amount", "numeric"), ("currency", "text"),
-          ("created_at", "timestamptz"), ("updated_at", "timestamptz")), gen_orders.orders, None, 320),
-    Table("order_items", ORDER_ITEMS, (("order_item_id", "int8"), ("order_id", "int8"),
-          ("product_id", "int8"), ("quantity", "int4"), ("unit_price", "numeric")),
-          gen_children.order_items, 2.5, 195),
-    Table("payments", PAYMENTS, (("payment_id", "int8"), ("order_id", "int8"), ("method", "text"),
-          ("status", "text"), ("amount", "numeric"), ("transaction_id", "text"), ("created_at", "timestamptz")),
-          gen_children.payments, 1.0, 250),
-    Table("billing_events", BILLING_EVENTS, (("event_id", "int8"), ("order_id", "int8"), ("kind", "text"),
-          ("amount", "numeric"), ("created_at", "timestamptz")), gen_children.billing_events, 0.5, 205),
+    Table(
+        "customers",
+        CUSTOMERS,
+        (
+            ("customer_id", "int8"),
+            ("email", "text"),
+            ("full_name", "text"),
+            ("phone", "text"),
+            ("street", "text"),
+            ("city", "text"),
+            ("country", "text"),
+            ("created_at", "timestamptz"),
+        ),
+        gen_catalog.customers,
+        None,
+        400,
+    ),
+    Table(
+        "products",
+        PRODUCTS,
+        (
+            ("product_id", "int8"),
+            ("sku", "text"),
+            ("name", "text"),
+            ("category", "text"),
+            ("price", "numeric"),
+            ("created_at", "timestamptz"),
+        ),
+        gen_catalog.products,
+        None,
+        300,
+    ),
+    Table(
+        "orders",
+        ORDERS,
+        (
+            ("order_id", "int8"),
+            ("customer_id", "int8"),
+            ("order_status", "text"),
+            ("transaction_id", "text"),
+            ("total_amount", "numeric"),
+            ("currency", "text"),
+            ("created_at", "timestamptz"),
+            ("updated_at", "timestamptz"),
+        ),
+        gen_orders.orders,
+        None,
+        320,
+    ),
+    Table(
+        "order_items",
+        ORDER_ITEMS,
+        (
+            ("order_item_id", "int8"),
+            ("order_id", "int8"),
+            ("product_id", "int8"),
+            ("quantity", "int4"),
+            ("unit_price", "numeric"),
+        ),
+        gen_children.order_items,
+        2.5,
+        195,
+    ),
+    Table(
+        "payments",
+        PAYMENTS,
+        (
+            ("payment_id", "int8"),
+            ("order_id", "int8"),
+            ("method", "text"),
+            ("status", "text"),
+            ("amount", "numeric"),
+            ("transaction_id", "text"),
+            ("created_at", "timestamptz"),
+        ),
+        gen_children.payments,
+        1.0,
+        250,
+    ),
+    Table(
+        "billing_events",
+        BILLING_EVENTS,
+        (
+            ("event_id", "int8"),
+            ("order_id", "int8"),
+            ("kind", "text"),
+            ("amount", "numeric"),
+            ("created_at", "timestamptz"),
+        ),
+        gen_children.billing_events,
+        0.5,
+        205,
+    ),
 )
 BY_NAME = {t.name: t for t in TABLES}
 
@@ -82,7 +159,7 @@ def generate(table: Table, w: World) -> Iterator[dict]:
         yield columns
 
 
-ENCODE_ROWS = 65_536   # encoded a slice at a time: its arrays stay in cache, twice as fast as whole chunks
+ENCODE_ROWS = 65_536  # encoded a slice at a time: its arrays stay in cache, twice as fast as whole chunks
 
 
 def encode(table: Table, columns: dict) -> Iterator[memoryview]:

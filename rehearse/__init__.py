@@ -1,24 +1,40 @@
-"""The rehearsal engine's public verbs: run, plan, load, summary, verdict (and RehearsalConfig for their parameters).
+"""Rehearse a PostgreSQL migration under traffic: the public verbs, and one import for notebooks.
 
-Imported lazily so that `import rehearse.migration` does not start pulling in the whole engine.
+`import rehearse as rh` gives: rh.run, rh.plan, rh.load, rh.summary, rh.verdict, rh.RehearsalConfig,
+rh.RehearsalResult, and the packages a notebook page uses (rh.analysis, rh.plots, rh.incidents,
+rh.compatibility, rh.preflight, rh.report, rh.extrapolate). Everything is imported on first use, so that
+`import rehearse.sql` does not pull in the whole engine.
 """
+
 from __future__ import annotations
 
 import importlib
 
-_PUBLIC = {  # name -> module that defines it
-    "run": ".runner", "plan": ".migration", "load": ".result",
-    "RehearsalConfig": ".config", "RehearsalResult": ".result",
+_PUBLIC = {  # name -> (module, attribute); attribute None: the module itself
+    "run": ("rehearse.measure.runner", "run"),
+    "plan": ("rehearse.sql.migration", "plan"),
+    "load": ("rehearse.measure.result", "load"),
+    "RehearsalConfig": ("rehearse.measure.config", "RehearsalConfig"),
+    "RehearsalResult": ("rehearse.measure.result", "RehearsalResult"),
+    "summary": ("rehearse.analysis.summary", "summary"),
+    "verdict": ("rehearse.verdicts.judge", "verdict"),
+    "compare_paragraph": ("rehearse.verdicts.judge", "compare_paragraph"),
+    "rank": ("rehearse.verdicts.base", "rank"),
+    "findings_table": ("rehearse.analysis.compare", "findings_table"),
+    "statement_table": ("rehearse.present.console", "statement_table"),
+    "timeline": ("rehearse.analysis.timeline", None),
+    "compatibility": ("rehearse.analysis.compatibility", None),
+    "preflight": ("rehearse.measure.preflight", None),
+    "incidents": ("rehearse.present.incidents", None),
+    "plots": ("rehearse.present.plots", None),
+    "report": ("rehearse.present.report", None),
 }
-__all__ = [*_PUBLIC, "summary", "verdict"]
-
-# These two share their module's name: imported now, so that a later `import rehearse.summary` cannot
-# leave the module where the function is expected.
-from .summary import summary  # noqa: E402
-from .verdict import verdict  # noqa: E402
+__all__ = sorted(_PUBLIC)
 
 
 def __getattr__(name: str):
     if name not in _PUBLIC:
-        raise AttributeError(name)
-    return getattr(importlib.import_module(_PUBLIC[name], __name__), name)
+        raise AttributeError(f"module 'rehearse' has no attribute {name!r}")
+    module, attribute = _PUBLIC[name]
+    value = importlib.import_module(module)
+    return value if attribute is None else getattr(value, attribute)

@@ -1,4 +1,5 @@
 """The `rehearse` command: a thin layer over datagen.build, rehearse.run and rehearse.plan."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,9 +8,8 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from dbserver.errors import RehearsalError
-
-from .config import RehearsalConfig
+from common.errors import BadInput, RehearsalError
+from rehearse.measure.config import RehearsalConfig
 
 EXIT_OK, EXIT_MIGRATION_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 DIRT_FIELDS = ("dirt_orphan_items", "dirt_duplicate_emails", "dirt_null_currency", "dirt_bad_transaction_ids")
@@ -31,8 +31,13 @@ def _config_flags(parser: argparse.ArgumentParser, only: tuple[str, ...] | None 
         if f.type == "bool":
             parser.add_argument(flag, action="store_true", default=None, help=f.metadata["help"])
         else:
-            parser.add_argument(flag, type=_typed(kinds[f.type], flag), default=None, metavar=f.name.upper(),
-                                help=f"{f.metadata['help']} (default {f.default})")
+            parser.add_argument(
+                flag,
+                type=_typed(kinds[f.type], flag),
+                default=None,
+                metavar=f.name.upper(),
+                help=f"{f.metadata['help']} (default {f.default})",
+            )
 
 
 def _typed(kind, flag: str):
@@ -41,6 +46,7 @@ def _typed(kind, flag: str):
             return kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{flag} takes a {kind.__name__}, got {text!r}") from None
+
     return convert
 
 
@@ -56,22 +62,37 @@ def _build_parser() -> argparse.ArgumentParser:
 
     srv = sub.add_parser("server", help="the embedded PostgreSQL")
     srv.add_argument("action", choices=["start", "stop", "status"])
-    srv.add_argument("--postgres-bin", metavar="DIR",
-                     help="the server of this local installation (data/postgres-<major>) instead of the embedded "
-                          "one; `stop` without it stops the embedded and every local one")
+    srv.add_argument(
+        "--postgres-bin",
+        metavar="DIR",
+        help="the server of this local installation (data/postgres-<major>) instead of the embedded "
+        "one; `stop` without it stops the embedded and every local one",
+    )
 
     run = sub.add_parser("run", help="rehearse a migration under traffic")
-    run.add_argument("path", help="a .sql file, a folder with up.sql[/down.sql], a Flyway folder, a Liquibase "
-                     "formatted-SQL changelog or an Alembic project")
+    run.add_argument(
+        "path",
+        help="a .sql file, a folder with up.sql[/down.sql], a Flyway folder, a Liquibase "
+        "formatted-SQL changelog or an Alembic project",
+    )
     _config_flags(run)
     run.add_argument("--json", metavar="FILE", help="write the JSON summary here")
     run.add_argument("--no-report", action="store_true", help="skip the HTML report (saves ~10 s)")
-    run.add_argument("--scales", metavar="S1,S2,S3",
-                     help="rehearse at these scales (≥ 3) and project each statement to production size")
-    run.add_argument("--production-rows", metavar="TABLE=ROWS,…",
-                     help="production row counts to project to, e.g. orders=250000000 (default: SF 1)")
-    run.add_argument("--production-dsn", metavar="URL",
-                     help="read production row counts from this server's catalogue (read-only session)")
+    run.add_argument(
+        "--scales",
+        metavar="S1,S2,S3",
+        help="rehearse at these scales (≥ 3) and project each statement to production size",
+    )
+    run.add_argument(
+        "--production-rows",
+        metavar="TABLE=ROWS,…",
+        help="production row counts to project to, e.g. orders=250000000 (default: SF 1)",
+    )
+    run.add_argument(
+        "--production-dsn",
+        metavar="URL",
+        help="read production row counts from this server's catalogue (read-only session)",
+    )
 
     rep = sub.add_parser("report", help="write the HTML report of a saved run")
     rep.add_argument("run_id", help="a run id printed by `rehearse run` (see data/runs/)")
@@ -107,13 +128,16 @@ def _cmd_datagen(args) -> int:
     opts = _options(args, ("scale", "seed", "dsn", "postgres_bin") + DIRT_FIELDS)
     config = RehearsalConfig(**opts)  # validates scale and rates the same way everywhere
     import dbserver
+
     server = dbserver.open_server(config.dsn, postgres_bin=config.postgres_bin)
-    dirt = datagen.Dirt(**{f[len("dirt_"):]: getattr(config, f) for f in DIRT_FIELDS})
+    dirt = datagen.Dirt(**{f[len("dirt_") :]: getattr(config, f) for f in DIRT_FIELDS})
     if args.info:
         manifest = datagen.info(config.scale, config.seed, dirt=dirt, server=server)
         if manifest is None:
-            print(f"FAILED: no dataset for scale {config.scale} seed {config.seed}; "
-                  "build it with `rehearse datagen`", file=sys.stderr)
+            print(
+                f"FAILED: no dataset for scale {config.scale} seed {config.seed}; build it with `rehearse datagen`",
+                file=sys.stderr,
+            )
             return EXIT_BAD_INPUT
         print(json.dumps(manifest, indent=2, default=str))
         return EXIT_OK
@@ -152,13 +176,12 @@ def _cmd_local_server(args) -> int:
         print(f"PostgreSQL {server.version} running, data in {where}")
     else:
         pid = local.running_servers().get(major)
-        print(f"PostgreSQL {major} running (pid {pid}), data in {where}" if pid
-              else f"PostgreSQL {major} not running")
+        print(f"PostgreSQL {major} running (pid {pid}), data in {where}" if pid else f"PostgreSQL {major} not running")
     return EXIT_OK
 
 
 def _cmd_plan(args) -> int:
-    from .migration import plan
+    from rehearse.sql.migration import plan
 
     result = plan(args.path)
     print(result.to_text())
@@ -168,19 +191,17 @@ def _cmd_plan(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from .display import print_run
-    from .report import judge, write
-    from .runner import run
+    from rehearse.measure.runner import run
+    from rehearse.present.console import print_run, print_verdict
+    from rehearse.present.report import judge, write
 
     if args.scales or args.production_rows or args.production_dsn:
-        from .extrapolate import cli_run
-        failed = cli_run(args, _options(args, RehearsalConfig.names()))
-        return EXIT_MIGRATION_FAILED if failed else EXIT_OK
+        return _cmd_run_scales(args)
     result = run(args.path, **_options(args, RehearsalConfig.names()))
     judged = judge(result)
     data = judged.annotate("amber") | {"run_id": result.run_id, "report": None}
     print_run(result, data)
-    print(f"verdict: {judged.level.upper()}" + "".join(f"\n  - {r}" for r in judged.reasons[:5]))
+    print_verdict(judged)
     if not args.no_report:
         data["report"] = str(write(result.run_id))
         print(f"report: {data['report']}")
@@ -189,17 +210,45 @@ def _cmd_run(args) -> int:
     return EXIT_MIGRATION_FAILED if result.failed else EXIT_OK
 
 
+def _cmd_run_scales(args) -> int:
+    """`rehearse run --scales …`: rehearse, fit, judge the largest run with its projection, print, write
+    the report and --json."""
+    from rehearse.extrapolate.scales import run_scales
+    from rehearse.present.console import print_projection, print_run, print_verdict
+    from rehearse.present.report import judge, write
+
+    if not args.scales:
+        raise BadInput("--production-rows and --production-dsn need --scales, e.g. --scales 0.01,0.03,0.1")
+    scaled = run_scales(
+        args.path,
+        args.scales,
+        production_rows=args.production_rows,
+        production_dsn=args.production_dsn,
+        **_options(args, RehearsalConfig.names()),
+    )
+    judged = judge(scaled.largest)  # the lock-hold rules read the projection saved in its manifest
+    data = scaled.summary(judged.annotate("amber") | {"run_id": scaled.largest.run_id, "report": None})
+    print_run(scaled.largest, data)
+    print_verdict(judged)
+    print_projection(scaled)
+    if not args.no_report:
+        data["report"] = str(write(scaled.largest.run_id))
+        print(f"report: {data['report']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(data, indent=2))
+    return EXIT_MIGRATION_FAILED if scaled.failed else EXIT_OK
+
+
 def _cmd_report(args) -> int:
-    from .report import write
-    from .result import load
+    from rehearse.measure.result import load
+    from rehearse.present.report import write
 
     load(args.run_id)  # a clear error for an unknown run, before starting a kernel
     print(write(args.run_id))
     return EXIT_OK
 
 
-COMMANDS = {"datagen": _cmd_datagen, "server": _cmd_server, "plan": _cmd_plan, "run": _cmd_run,
-            "report": _cmd_report}
+COMMANDS = {"datagen": _cmd_datagen, "server": _cmd_server, "plan": _cmd_plan, "run": _cmd_run, "report": _cmd_report}
 
 
 # `rehearse check`: the CI gate. Exit codes: 0 verdict within --max-risk; 1 the migration failed (whatever
@@ -208,27 +257,33 @@ EXIT_OVER_RISK = 3
 
 
 def _add_check(sub) -> None:
-    from ._verdict_base import LEVELS
+    from rehearse.verdicts.base import LEVELS
 
-    check = sub.add_parser("check", help="rehearse, then gate on the verdict (green/amber/red)",
-                           epilog="exit codes: 0 verdict within --max-risk, 1 migration failed, 2 bad input, "
-                                  "3 verdict over --max-risk")
-    check.add_argument("path", help="a .sql file, a folder with up.sql[/down.sql], a Flyway folder, a Liquibase "
-                     "formatted-SQL changelog or an Alembic project")
+    check = sub.add_parser(
+        "check",
+        help="rehearse, then gate on the verdict (green/amber/red)",
+        epilog="exit codes: 0 verdict within --max-risk, 1 migration failed, 2 bad input, 3 verdict over --max-risk",
+    )
+    check.add_argument(
+        "path",
+        help="a .sql file, a folder with up.sql[/down.sql], a Flyway folder, a Liquibase "
+        "formatted-SQL changelog or an Alembic project",
+    )
     _config_flags(check)
-    check.add_argument("--max-risk", choices=LEVELS, default="amber",
-                       help="highest verdict that passes (default amber)")
+    check.add_argument(
+        "--max-risk", choices=LEVELS, default="amber", help="highest verdict that passes (default amber)"
+    )
     check.add_argument("--thresholds", metavar="FILE", help="TOML overriding rehearse/thresholds.toml")
     check.add_argument("--json", metavar="FILE", help="write the summary with the verdict here")
     check.add_argument("--junit", metavar="FILE", help="write JUnit XML here: a testcase per statement")
 
 
 def _cmd_check(args) -> int:
-    from ._verdict_base import rank
-    from ._verdict_text import report
-    from .migration import load
-    from .runner import run
-    from .verdict import load_thresholds, verdict
+    from rehearse.measure.runner import run
+    from rehearse.sql.migration import load
+    from rehearse.verdicts.base import rank
+    from rehearse.verdicts.judge import load_thresholds, verdict
+    from rehearse.verdicts.text import report
 
     thresholds = load_thresholds(args.thresholds)  # a bad file fails before the rehearsal, not after it
     migration = load(args.path)

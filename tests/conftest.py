@@ -1,4 +1,5 @@
 """Real PostgreSQL for every test: the embedded server, or the one at --dsn / $REHEARSAL_DSN."""
+
 from __future__ import annotations
 
 import secrets
@@ -6,7 +7,6 @@ import secrets
 import pytest
 
 import dbserver
-
 
 
 def pytest_addoption(parser):

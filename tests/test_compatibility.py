@@ -1,5 +1,6 @@
 """The application's queries against a migrating schema: which break, when, by which statement; and two app
 versions side by side through migration 03's expand step and its risky rename."""
+
 from __future__ import annotations
 
 import time
@@ -9,9 +10,9 @@ import pytest
 
 from dbserver import BadInput
 from rehearse import run
-from rehearse.compatibility import AppQuery, CompatibilityProbe, read_file, workload_queries
-from rehearse.summary import summary
-from rehearse.versions import sample_database_sql
+from rehearse.analysis.summary import summary
+from rehearse.measure.compatibility import AppQuery, CompatibilityProbe, read_file, workload_queries
+from rehearse.measure.versions import sample_database_sql
 
 MIGRATION_03 = Path(__file__).resolve().parents[1] / "migrations" / "03_incompatible_change_under_traffic"
 FAST = dict(scale=0.01, seed=4242, rate=100, clients=4, warmup=1.0, cooldown=0.5)
@@ -41,7 +42,9 @@ def test_query_file_keeps_the_dml_and_counts_placeholders(queries_file):
 def test_workload_queries_get_typed_placeholders():
     place_order = workload_queries("new")[0]
     assert place_order.name == "new:place_order#1" and "%(" not in place_order.sql
-    assert "$1::bigint" in place_order.sql and "$4::bigint[]" in place_order.sql and "::bigint[]::" not in place_order.sql
+    assert (
+        "$1::bigint" in place_order.sql and "$4::bigint[]" in place_order.sql and "::bigint[]::" not in place_order.sql
+    )
     assert " status," in place_order.sql and "order_status" not in place_order.sql
 
 
@@ -104,5 +107,7 @@ def test_safer_expand_keeps_both_versions_working():
     compatibility = summary(result)["compatibility"]
     # Only the new version's queries ever failed: before the expand step, and they recovered.
     assert compatibility and all(entry["name"].startswith("new:") for entry in compatibility)
-    assert all(entry["phase"] == "before" and entry["recovered"] and entry["broken_by_statement"] is None
-               for entry in compatibility)
+    assert all(
+        entry["phase"] == "before" and entry["recovered"] and entry["broken_by_statement"] is None
+        for entry in compatibility
+    )

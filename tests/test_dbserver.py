@@ -1,4 +1,5 @@
 """The bottom layer: server selection, owned databases, clone isolation, refusal of foreign databases."""
+
 import psycopg
 import pytest
 from psycopg import sql
@@ -41,10 +42,13 @@ def test_foreign_database_is_refused(server):
             conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(name)))
 
 
-@pytest.mark.parametrize("url, problem", [
-    ("postgresql://nobody@127.0.0.1:1/x", "cannot connect"),
-    ("not a url at all", "bad connection URL"),
-])
+@pytest.mark.parametrize(
+    "url, problem",
+    [
+        ("postgresql://nobody@127.0.0.1:1/x", "cannot connect"),
+        ("not a url at all", "bad connection URL"),
+    ],
+)
 def test_unreachable_or_bad_url_is_one_clear_error(url, problem):
     with pytest.raises(dbserver.RehearsalError, match=problem) as info:
         dbserver.open_server(url)

@@ -1,19 +1,17 @@
 """The rehearsal engine end to end on a real server: known lock modes, rewrites, blocking, cleanup."""
+
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 
-import pytest
-
 import dbserver
 from rehearse import load, run
-from rehearse.analysis import blocked_transactions
-from rehearse.summary import summary
+from rehearse.analysis.summary import summary
+from rehearse.analysis.timeline import blocked_transactions
 
 SCALE, SEED = 0.01, 4242  # 100 k orders: big enough that scans and index builds are seen by the sampler
 FAST = dict(scale=SCALE, seed=SEED, rate=100, clients=4, warmup=0.5, cooldown=0.5)
@@ -55,20 +53,24 @@ def test_create_index_concurrently_takes_share_update_exclusive(tmp_path):
 
 
 def test_foreign_key_locks_both_tables(tmp_path):
-    data = rehearse(tmp_path, "ALTER TABLE order_items ADD CONSTRAINT fk FOREIGN KEY (order_id) "
-                              "REFERENCES orders (order_id);")
+    data = rehearse(
+        tmp_path, "ALTER TABLE order_items ADD CONSTRAINT fk FOREIGN KEY (order_id) REFERENCES orders (order_id);"
+    )
     stmt = by_index(data, 1)
     assert "ShareRowExclusiveLock" in modes_on(stmt, "public.order_items")
     assert "ShareRowExclusiveLock" in modes_on(stmt, "public.orders")
 
 
 def test_int_to_bigint_rewrites_but_varchar_widening_does_not(tmp_path):
-    data = rehearse(tmp_path, "BEGIN; ALTER TABLE order_items ALTER COLUMN quantity TYPE bigint; COMMIT;\n"
-                              "BEGIN; ALTER TABLE orders ALTER COLUMN order_status TYPE varchar(20); COMMIT;\n"
-                              "BEGIN; ALTER TABLE orders ALTER COLUMN order_status TYPE varchar(50); COMMIT;")
+    data = rehearse(
+        tmp_path,
+        "BEGIN; ALTER TABLE order_items ALTER COLUMN quantity TYPE bigint; COMMIT;\n"
+        "BEGIN; ALTER TABLE orders ALTER COLUMN order_status TYPE varchar(20); COMMIT;\n"
+        "BEGIN; ALTER TABLE orders ALTER COLUMN order_status TYPE varchar(50); COMMIT;",
+    )
     assert "public.order_items" in by_index(data, 2)["rewritten"]
-    assert "public.orders" in by_index(data, 5)["rewritten"]          # text → varchar(20) must check: rewrite
-    assert by_index(data, 8)["rewritten"] == []                        # widening: catalogue only
+    assert "public.orders" in by_index(data, 5)["rewritten"]  # text → varchar(20) must check: rewrite
+    assert by_index(data, 8)["rewritten"] == []  # widening: catalogue only
 
 
 def test_reads_are_blocked_behind_access_exclusive(tmp_path):
@@ -103,20 +105,47 @@ def test_run_is_saved_and_reloads(tmp_path):
     data = rehearse(tmp_path, "ALTER TABLE orders ADD COLUMN note text;")
     again = load(data["run_id"])
     assert again.manifest["seed"] == SEED and again.manifest["scale"] == SCALE
-    assert summary(again)["statements"] == [
-        {k: v for k, v in s.items()} for s in data["statements"]]
+    assert summary(again)["statements"] == [{k: v for k, v in s.items()} for s in data["statements"]]
 
 
 def test_cli_exit_codes_and_json(tmp_path):
     ok = tmp_path / "ok.sql"
     ok.write_text("ALTER TABLE orders ADD COLUMN note text;")
     out = tmp_path / "out.json"
-    args = [sys.executable, "-m", "rehearse.cli", "run", str(ok), "--scale", str(SCALE), "--seed", str(SEED),
-            "--rate", "50", "--warmup", "0.2", "--cooldown", "0.2", "--json", str(out)]
+    args = [
+        sys.executable,
+        "-m",
+        "rehearse.cli",
+        "run",
+        str(ok),
+        "--scale",
+        str(SCALE),
+        "--seed",
+        str(SEED),
+        "--rate",
+        "50",
+        "--warmup",
+        "0.2",
+        "--cooldown",
+        "0.2",
+        "--json",
+        str(out),
+    ]
     assert subprocess.run(args, capture_output=True).returncode == 0
     fields = set(json.loads(out.read_text())["statements"][0])
-    assert {"index", "sql", "duration_ms", "locks", "strongest_lock", "lock_wait_ms", "lock_hold_ms",
-            "rewrote", "scanned", "blocked_app_ms_max", "error"} <= fields
+    assert {
+        "index",
+        "sql",
+        "duration_ms",
+        "locks",
+        "strongest_lock",
+        "lock_wait_ms",
+        "lock_hold_ms",
+        "rewrote",
+        "scanned",
+        "blocked_app_ms_max",
+        "error",
+    } <= fields
     bad = tmp_path / "bad.sql"
     bad.write_text("SELECT 1/0;")
     assert subprocess.run(args[:4] + [str(bad)] + args[5:-2], capture_output=True).returncode == 1
@@ -129,12 +158,29 @@ def test_cli_exit_codes_and_json(tmp_path):
 
 
 def test_interrupted_run_drops_its_scratch_database(server, tmp_path):
-    slow = tmp_path / "interrupted_by_test.sql"   # the name marks our scratch database among others' runs
+    slow = tmp_path / "interrupted_by_test.sql"  # the name marks our scratch database among others' runs
     slow.write_text("SELECT pg_sleep(30);")
     mine = lambda: {n for n in dbserver.list_owned(server, "rehearsal_run_") if "_interrupted_by_test_" in n}
-    proc = subprocess.Popen([sys.executable, "-m", "rehearse.cli", "run", str(slow), "--scale", str(SCALE),
-                             "--seed", str(SEED), "--rate", "20", "--warmup", "0.5"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rehearse.cli",
+            "run",
+            str(slow),
+            "--scale",
+            str(SCALE),
+            "--seed",
+            str(SEED),
+            "--rate",
+            "20",
+            "--warmup",
+            "0.5",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 60
     while time.time() < deadline and not mine():
         time.sleep(0.2)
@@ -148,7 +194,8 @@ def test_interrupted_run_drops_its_scratch_database(server, tmp_path):
 
 
 def test_public_verbs_are_functions_even_after_their_modules_are_imported():
-    import rehearse.summary  # noqa: F401  (the submodule import must not shadow the function)
-    import rehearse.verdict  # noqa: F401
     import rehearse as api
+    import rehearse.analysis.summary
+    import rehearse.verdicts.judge
+
     assert callable(api.summary) and callable(api.verdict) and callable(api.run) and callable(api.load)

@@ -1,4 +1,5 @@
 """Extrapolation: model choice and intervals on synthetic points, production sizes, one run over three scales."""
+
 from __future__ import annotations
 
 import json
@@ -8,10 +9,13 @@ import psycopg
 import pytest
 
 import datagen
-from dbserver.errors import BadInput
-from rehearse import _fit, extrapolate
+from common.errors import BadInput
 from rehearse.cli import main
-from rehearse.result import load
+from rehearse.extrapolate import fit as _fit
+from rehearse.extrapolate import production as prod
+from rehearse.extrapolate import scales as extrapolate
+from rehearse.measure.result import load
+from rehearse.present.plots.extrapolation import extrapolation as extrapolation_plot
 
 N = np.array([2e4, 4e4, 8e4, 1.6e5])
 TINY = dict(warmup=0.3, cooldown=0.3, rate=50, clients=4)
@@ -20,11 +24,15 @@ SCALES = (0.002, 0.004, 0.008)
 
 # -- fitting on synthetic points --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("model, truth", [
-    ("linear", lambda n: 3.0 + 0.02 * n),
-    ("constant", lambda n: np.full_like(n, 7.5)),
-    ("nlogn", lambda n: 1e-3 * n * np.log(n)),
-])
+
+@pytest.mark.parametrize(
+    "model, truth",
+    [
+        ("linear", lambda n: 3.0 + 0.02 * n),
+        ("constant", lambda n: np.full_like(n, 7.5)),
+        ("nlogn", lambda n: 1e-3 * n * np.log(n)),
+    ],
+)
 def test_exact_points_choose_their_model_and_predict_it(model, truth):
     fit = _fit.fit(N, truth(N))
     assert fit.model == model
@@ -50,15 +58,19 @@ def test_zero_times_fit_a_zero_constant():
 
 # -- inputs ---------------------------------------------------------------------------------------------
 
+
 def test_production_rows_parse():
-    assert extrapolate.parse_production_rows("orders=250000000,public.order_items=6e8, payments=1_000") == {
-        "public.orders": 250_000_000, "public.order_items": 600_000_000, "public.payments": 1000}
+    assert prod.parse_production_rows("orders=250000000,public.order_items=6e8, payments=1_000") == {
+        "public.orders": 250_000_000,
+        "public.order_items": 600_000_000,
+        "public.payments": 1000,
+    }
 
 
 @pytest.mark.parametrize("text", ["orders", "orders=", "orders=lots", "=5", "orders=0", "orders=1.5", "a=1;b=2"])
 def test_bad_production_rows_name_the_format(text):
     with pytest.raises(BadInput, match="expected TABLE=ROWS"):
-        extrapolate.parse_production_rows(text)
+        prod.parse_production_rows(text)
 
 
 def test_two_scales_are_refused_with_the_reason():
@@ -69,20 +81,22 @@ def test_two_scales_are_refused_with_the_reason():
 
 # -- production DSN: read-only ----------------------------------------------------------------------------
 
+
 def test_production_dsn_reads_row_counts_through_a_read_only_session(server):
     dataset = datagen.build(scale=SCALES[0], progress=False)
     url = server.url(dataset.name)
-    found = extrapolate.read_catalogue(url, ["public.orders", "public.order_items", "public.no_such_table"])
+    found = prod.read_catalogue(url, ["public.orders", "public.order_items", "public.no_such_table"])
     assert set(found) == {"public.orders", "public.order_items"}
     assert found["public.orders"][0] == pytest.approx(dataset.manifest["rows"]["orders"], rel=0.02)
-    assert extrapolate.shared_buffers(url) >= 128 * 1024  # read through the same read-only session
-    with extrapolate.connect_read_only(url) as conn:
+    assert prod.shared_buffers(url) >= 128 * 1024  # read through the same read-only session
+    with prod.connect_read_only(url) as conn:
         assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "on"
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             conn.execute("CREATE TABLE public.written_by_extrapolate (x int)")
 
 
 # -- end to end -----------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def backfill(tmp_path_factory):
@@ -112,8 +126,8 @@ def test_run_scales_fits_and_projects_to_sf1(scaled):
 
 
 def test_projection_grows_with_rows_and_warns_only_far_out(scaled):
-    near = extrapolate.resolve_production(scaled.largest, {"public.orders": 200_000}, origin="--production-rows")
-    far = extrapolate.resolve_production(scaled.largest, {"public.orders": 100_000_000}, origin="--production-rows")
+    near = prod.resolve_production(scaled.largest, {"public.orders": 200_000}, origin="--production-rows")
+    far = prod.resolve_production(scaled.largest, {"public.orders": 100_000_000}, origin="--production-rows")
     p_near = extrapolate.ScaledRehearsal.from_results(scaled.results, near).projection(2)
     p_far = extrapolate.ScaledRehearsal.from_results(scaled.results, far).projection(2)
     assert "far beyond" not in (p_near["warning"] or "") and "far beyond" in p_far["warning"]
@@ -121,8 +135,16 @@ def test_projection_grows_with_rows_and_warns_only_far_out(scaled):
 
 
 def test_rehearsals_that_disagree_are_flagged():
-    p = dict(extrapolation_factor=10.0, rows=10**7, table="public.orders", rehearsed_rows=10**6,
-             low_ms=1000.0, high_ms=2000.0, hold_low_ms=1000.0, hold_high_ms=2000.0)
+    p = dict(
+        extrapolation_factor=10.0,
+        rows=10**7,
+        table="public.orders",
+        rehearsed_rows=10**6,
+        low_ms=1000.0,
+        high_ms=2000.0,
+        hold_low_ms=1000.0,
+        hold_high_ms=2000.0,
+    )
     assert extrapolate._warning(p) is None
     assert "do not follow one curve" in extrapolate._warning({**p, "high_ms": 9000.0})
     cached = {**p, "rehearsed_bytes": 170 * 2**20, "bytes": 1700 * 2**20}
@@ -132,7 +154,7 @@ def test_rehearsals_that_disagree_are_flagged():
 
 def test_missing_and_unanalysed_tables_in_the_production_catalogue(scaled):
     catalogue = {"public.orders": (-1.0, 10**9)}  # never analysed: rows from its size instead
-    production = extrapolate.resolve_production(scaled.largest, catalogue=catalogue, origin="postgresql://prod")
+    production = prod.resolve_production(scaled.largest, catalogue=catalogue, origin="postgresql://prod")
     assert production.source["public.orders"] == "size estimate" and production.rows["public.orders"] > 10**6
     assert "public.order_items" in production.unknown and production.source["public.order_items"] == "SF 1"
 
@@ -141,7 +163,7 @@ def test_summary_json_and_figure(scaled):
     data = scaled.summary()
     assert data["scale"] == SCALES[-1] and data["extrapolation"]["scales"] == list(SCALES)
     assert {"rows", "duration_ms", "low_ms", "high_ms", "model", "hold_ms"} <= set(data["statements"][1]["projection"])
-    fig = extrapolate.plot(scaled, 2)
+    fig = extrapolation_plot(scaled, 2)
     ax = fig.axes[0]
     assert ax.get_xlabel() == "rows in public.orders" and ax.get_ylabel() == "lock hold (s)"
     assert ax.get_xscale() == "log" and ax.get_title()
@@ -149,8 +171,23 @@ def test_summary_json_and_figure(scaled):
 
 def test_cli_scales_writes_the_largest_summary_with_projections(backfill, tmp_path, capsys):
     out = tmp_path / "run.json"
-    args = ["run", str(backfill), "--scales", ",".join(map(str, SCALES)), "--production-rows", "orders=5000000",
-            "--warmup", "0.3", "--cooldown", "0.3", "--rate", "50", "--no-report", "--json", str(out)]
+    args = [
+        "run",
+        str(backfill),
+        "--scales",
+        ",".join(map(str, SCALES)),
+        "--production-rows",
+        "orders=5000000",
+        "--warmup",
+        "0.3",
+        "--cooldown",
+        "0.3",
+        "--rate",
+        "50",
+        "--no-report",
+        "--json",
+        str(out),
+    ]
     assert main(args) == 0
     data = json.loads(out.read_text())
     p = data["statements"][1]["projection"]
@@ -158,11 +195,14 @@ def test_cli_scales_writes_the_largest_summary_with_projections(backfill, tmp_pa
     assert "projection to production (--production-rows)" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--scales", "0.01,0.1"], "at least 3 different scales"),
-    (["--scales", "0.01,0.03,0.1", "--production-rows", "orders:5"], "expected TABLE=ROWS"),
-    (["--production-rows", "orders=5"], "need --scales"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--scales", "0.01,0.1"], "at least 3 different scales"),
+        (["--scales", "0.01,0.03,0.1", "--production-rows", "orders:5"], "expected TABLE=ROWS"),
+        (["--production-rows", "orders=5"], "need --scales"),
+    ],
+)
 def test_cli_bad_extrapolation_flags_fail_in_one_line(backfill, capsys, flags, message):
     assert main(["run", str(backfill), *flags]) == 2
     err = capsys.readouterr().err

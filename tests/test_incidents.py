@@ -1,13 +1,15 @@
 """The incident notebooks' shared helpers: dry-run check, dataset description, side-by-side tables."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 import pytest
 
-from dbserver.embedded import project_root
-from dbserver.errors import BadInput
-from rehearse import incidents, run
+from common.errors import BadInput
+from common.paths import project_root
+from rehearse import run
+from rehearse.present import incidents
 
 FAST = dict(scale=0.01, seed=4242, rate=50, clients=4, warmup=0.3, cooldown=0.3)
 
@@ -27,8 +29,11 @@ def runs(tmp_path_factory):
     added = write(root / "added", "ALTER TABLE orders ADD COLUMN note text;", "ALTER TABLE orders DROP COLUMN note;")
     failing = write(root / "failing", "ALTER TABLE orders ALTER COLUMN order_status TYPE int USING order_status::int;")
     renamed = write(root / "renamed", "ALTER TABLE orders RENAME COLUMN order_status TO status;")
-    return {"added": run(added, rollback=True, **FAST), "failing": run(failing, **FAST),
-            "renamed": run(renamed, **FAST)}
+    return {
+        "added": run(added, rollback=True, **FAST),
+        "failing": run(failing, **FAST),
+        "renamed": run(renamed, **FAST),
+    }
 
 
 def test_failure_names_the_statement_and_sqlstate(runs):
@@ -40,7 +45,7 @@ def test_failure_names_the_statement_and_sqlstate(runs):
 def test_lock_table_keeps_the_strongest_lock_per_statement_and_table(runs):
     table = incidents.lock_table({"added": runs["added"], "renamed": runs["renamed"]})
     assert list(table.columns) == ["variant", "#", "phase", "statement", "table", "lock", "blocks", "held ms"]
-    assert list(dict.fromkeys(table["variant"])) == ["added", "renamed"]   # the order given
+    assert list(dict.fromkeys(table["variant"])) == ["added", "renamed"]  # the order given
     up = table[(table["variant"] == "added") & (table["phase"] == "up")]
     assert up[["table", "lock", "blocks"]].values.tolist() == [["orders", "AccessExclusiveLock", "reads and writes"]]
     assert set(table[table["variant"] == "added"]["phase"]) == {"up", "down"}
@@ -51,7 +56,7 @@ def test_lock_table_keeps_the_strongest_lock_per_statement_and_table(runs):
 def test_by_phase_puts_variants_side_by_side(runs):
     rates = incidents.by_phase({"added": runs["added"], "renamed": runs["renamed"]}, "error_rate")
     assert list(rates.index) == ["before", "during", "after"] and list(rates.columns) == ["added", "renamed"]
-    assert rates.loc["after", "added"] == 0 and rates.loc["after", "renamed"] > 0.5   # the old app's 42703
+    assert rates.loc["after", "added"] == 0 and rates.loc["after", "renamed"] > 0.5  # the old app's 42703
 
 
 def test_state_table_says_what_was_left(runs):
@@ -79,17 +84,21 @@ def test_check_plan_returns_the_plan_or_the_rejection(tmp_path):
 
 def test_locate_reads_paths_from_here_or_from_the_project_root(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert incidents.locate("migrations/04_backfill_single_vs_batched/risky") == \
-        project_root() / "migrations/04_backfill_single_vs_batched/risky"
+    assert (
+        incidents.locate("migrations/04_backfill_single_vs_batched/risky")
+        == project_root() / "migrations/04_backfill_single_vs_batched/risky"
+    )
     (tmp_path / "mine.sql").write_text("SELECT 1;")
     assert incidents.locate("mine.sql") == tmp_path.joinpath("mine.sql").relative_to(tmp_path)
     assert incidents.locate(tmp_path / "mine.sql") == tmp_path / "mine.sql"
 
 
 def test_describe_puts_each_kind_of_dirt_on_its_table():
-    manifest = {"rows": {"customers": 10, "orders": 100, "order_items": 250},
-                "table_bytes": {"customers": 2e6, "orders": 3e6, "order_items": 5e6},
-                "dirt_achieved": {"orphan_items": 3, "null_currency": 0, "duplicate_emails": 1200}}
+    manifest = {
+        "rows": {"customers": 10, "orders": 100, "order_items": 250},
+        "table_bytes": {"customers": 2e6, "orders": 3e6, "order_items": 5e6},
+        "dirt_achieved": {"orphan_items": 3, "null_currency": 0, "duplicate_emails": 1200},
+    }
     table = incidents.describe(SimpleNamespace(manifest=manifest))
     assert table.loc["order_items", "dirt"] == "3 orphan items"
     assert table.loc["customers", "dirt"] == "1,200 duplicate emails"

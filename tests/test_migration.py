@@ -1,14 +1,16 @@
 """Reading migrations: splitting by the parser, transaction units, file layouts, expected locks, bad input."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from dbserver.errors import BadInput
-from rehearse import locks
-from rehearse.locks import CONFLICTS, MODES, ExpectedLock, blocks_reads, blocks_writes, expected_locks, strongest
-from rehearse.migration import load, plan, split
+from common.errors import BadInput
+from rehearse.sql import locks
+from rehearse.sql.lock_rules import ExpectedLock, expected_locks
+from rehearse.sql.locks import CONFLICTS, MODES, blocks_reads, blocks_writes, strongest
+from rehearse.sql.migration import load, plan, split
 
 TRICKY = """\
 -- a comment; with a semicolon
@@ -43,6 +45,7 @@ def locks_of(sql: str) -> set[str]:
 
 # --- splitting ---------------------------------------------------------------------------------------
 
+
 def test_split_keeps_strings_comments_and_dollar_bodies_whole():
     stmts = split(TRICKY, "tricky.sql")
     assert [s.kind for s in stmts] == ["SELECT", "CREATE FUNCTION", "UPDATE"]
@@ -69,6 +72,7 @@ def test_split_of_nothing_is_empty():
 
 # --- transaction units -------------------------------------------------------------------------------
 
+
 def test_file_statements_share_one_implicit_transaction():
     stmts = split("ALTER TABLE orders ADD COLUMN x int; UPDATE orders SET x = 1;")
     assert [s.transaction for s in stmts] == [1, 1]
@@ -76,8 +80,10 @@ def test_file_statements_share_one_implicit_transaction():
 
 
 def test_concurrently_runs_alone_and_splits_the_implicit_transaction(tmp_path):
-    sql = ("ALTER TABLE orders ADD COLUMN x int;\nUPDATE orders SET x = 1;\n"
-           "CREATE INDEX CONCURRENTLY orders_x ON orders (x);\nALTER TABLE orders ALTER x SET NOT NULL;\n")
+    sql = (
+        "ALTER TABLE orders ADD COLUMN x int;\nUPDATE orders SET x = 1;\n"
+        "CREATE INDEX CONCURRENTLY orders_x ON orders (x);\nALTER TABLE orders ALTER x SET NOT NULL;\n"
+    )
     migration = load(write(tmp_path, {"m.sql": sql}) / "m.sql")
     assert units(migration) == [[1, 2], [3], [4]]
     assert [s.transaction for s in migration.statements] == [1, 1, 0, 2]
@@ -95,25 +101,45 @@ def test_explicit_block_ending_in_rollback_is_one_unit(tmp_path):
     assert [[s.kind for s in u] for u in migration.transactions()] == [["BEGIN", "DELETE", "ROLLBACK"]]
 
 
-@pytest.mark.parametrize("sql", [
-    "VACUUM orders", "VACUUM (FULL) orders", "DROP INDEX CONCURRENTLY orders_x", "REINDEX INDEX CONCURRENTLY i",
-    "REINDEX DATABASE app", "CREATE DATABASE x", "DROP DATABASE x", "ALTER SYSTEM SET work_mem = '8MB'",
-    "CREATE TABLESPACE ts LOCATION '/tmp'", "DROP TABLESPACE ts", "CLUSTER",
-    "ALTER TABLE p DETACH PARTITION c CONCURRENTLY",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "VACUUM orders",
+        "VACUUM (FULL) orders",
+        "DROP INDEX CONCURRENTLY orders_x",
+        "REINDEX INDEX CONCURRENTLY i",
+        "REINDEX DATABASE app",
+        "CREATE DATABASE x",
+        "DROP DATABASE x",
+        "ALTER SYSTEM SET work_mem = '8MB'",
+        "CREATE TABLESPACE ts LOCATION '/tmp'",
+        "DROP TABLESPACE ts",
+        "CLUSTER",
+        "ALTER TABLE p DETACH PARTITION c CONCURRENTLY",
+    ],
+)
 def test_statements_that_cannot_run_in_a_transaction_block(sql):
     (stmt,) = split(sql)
     assert (stmt.in_transaction_block, stmt.transaction) == (False, 0)
 
 
-@pytest.mark.parametrize("sql", ["ANALYZE orders", "ALTER TYPE mood ADD VALUE 'meh'", "CLUSTER orders USING i",
-                                 "REINDEX TABLE orders", "CREATE INDEX i ON orders (a)"])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "ANALYZE orders",
+        "ALTER TYPE mood ADD VALUE 'meh'",
+        "CLUSTER orders USING i",
+        "REINDEX TABLE orders",
+        "CREATE INDEX i ON orders (a)",
+    ],
+)
 def test_statements_that_may_run_in_a_transaction_block(sql):
     (stmt,) = split(sql)
     assert stmt.in_transaction_block and stmt.transaction == 1
 
 
 # --- layouts -----------------------------------------------------------------------------------------
+
 
 def test_single_file_is_named_by_its_stem(tmp_path):
     migration = load(write(tmp_path, {"003_backfill.sql": "SELECT 1;"}) / "003_backfill.sql")
@@ -122,8 +148,9 @@ def test_single_file_is_named_by_its_stem(tmp_path):
 
 
 def test_up_down_folder(tmp_path):
-    folder = write(tmp_path / "add_col", {"up.sql": "ALTER TABLE t ADD COLUMN c int;",
-                                          "down.sql": "ALTER TABLE t DROP COLUMN c;"})
+    folder = write(
+        tmp_path / "add_col", {"up.sql": "ALTER TABLE t ADD COLUMN c int;", "down.sql": "ALTER TABLE t DROP COLUMN c;"}
+    )
     migration = load(folder)
     assert migration.name == "add_col"
     assert migration.statements[0].source == str(folder / "up.sql")
@@ -138,21 +165,39 @@ def test_explicit_down_overrides_the_folder(tmp_path):
 
 
 def test_flyway_orders_versions_numerically(tmp_path):
-    folder = write(tmp_path / "fw", {
-        "V10__ten.sql": "SELECT 10;", "V2__two.sql": "SELECT 2;", "V1__one.sql": "SELECT 1;",
-        "V1.1__one_one.sql": "SELECT 11;", "V3_0__three.sql": "SELECT 3;", "R__views.sql": "SELECT 99;",
-        "V4__.txt": "not a migration", "V5__x.sql": "SELECT 5;", "V6__x.sql": "SELECT 6;",
-        "V7__x.sql": "SELECT 7;", "V8__x.sql": "SELECT 8;", "V9__x.sql": "SELECT 9;", "V4__x.sql": "SELECT 4;",
-    })
+    folder = write(
+        tmp_path / "fw",
+        {
+            "V10__ten.sql": "SELECT 10;",
+            "V2__two.sql": "SELECT 2;",
+            "V1__one.sql": "SELECT 1;",
+            "V1.1__one_one.sql": "SELECT 11;",
+            "V3_0__three.sql": "SELECT 3;",
+            "R__views.sql": "SELECT 99;",
+            "V4__.txt": "not a migration",
+            "V5__x.sql": "SELECT 5;",
+            "V6__x.sql": "SELECT 6;",
+            "V7__x.sql": "SELECT 7;",
+            "V8__x.sql": "SELECT 8;",
+            "V9__x.sql": "SELECT 9;",
+            "V4__x.sql": "SELECT 4;",
+        },
+    )
     migration = load(folder)
-    assert [s.sql for s in migration.statements] == [
-        f"SELECT {n}" for n in (1, 11, 2, 3, 4, 5, 6, 7, 8, 9, 10, 99)]
+    assert [s.sql for s in migration.statements] == [f"SELECT {n}" for n in (1, 11, 2, 3, 4, 5, 6, 7, 8, 9, 10, 99)]
     assert migration.name == "fw" and len(migration.sources) == 12
 
 
 def test_flyway_files_are_separate_transactions_and_undo_runs_newest_first(tmp_path):
-    folder = write(tmp_path / "fw", {"V1__a.sql": "SELECT 1; SELECT 2;", "V2__b.sql": "SELECT 3;",
-                                     "U1__a.sql": "SELECT -1;", "U2__b.sql": "SELECT -2;"})
+    folder = write(
+        tmp_path / "fw",
+        {
+            "V1__a.sql": "SELECT 1; SELECT 2;",
+            "V2__b.sql": "SELECT 3;",
+            "U1__a.sql": "SELECT -1;",
+            "U2__b.sql": "SELECT -2;",
+        },
+    )
     migration = load(folder)
     assert [s.transaction for s in migration.statements] == [1, 1, 2]
     assert [s.index for s in migration.statements] == [1, 2, 3]
@@ -161,67 +206,93 @@ def test_flyway_files_are_separate_transactions_and_undo_runs_newest_first(tmp_p
 
 # --- expected locks ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("sql, expected", [
-    ("ALTER TABLE orders ADD COLUMN x int", {"public.orders:AccessExclusiveLock"}),
-    ("ALTER TABLE orders ALTER COLUMN transaction_id TYPE bigint USING transaction_id::bigint",
-     {"public.orders:AccessExclusiveLock"}),
-    ("CREATE INDEX orders_x ON orders (x)", {"public.orders:ShareLock"}),
-    ("CREATE INDEX CONCURRENTLY orders_x ON orders (x)", {"public.orders:ShareUpdateExclusiveLock"}),
-    ("ALTER TABLE order_items ADD CONSTRAINT fk FOREIGN KEY (order_id) REFERENCES orders (id)",
-     {"public.order_items:ShareRowExclusiveLock", "public.orders:ShareRowExclusiveLock"}),
-    ("ALTER TABLE order_items ADD CONSTRAINT fk FOREIGN KEY (order_id) REFERENCES orders (id) NOT VALID",
-     {"public.order_items:ShareRowExclusiveLock", "public.orders:ShareRowExclusiveLock"}),
-    ("ALTER TABLE order_items VALIDATE CONSTRAINT fk", {"public.order_items:ShareUpdateExclusiveLock"}),
-    ("ALTER TABLE orders ADD CONSTRAINT c CHECK (amount > 0) NOT VALID", {"public.orders:AccessExclusiveLock"}),
-    ("ALTER TABLE orders ALTER COLUMN x SET STATISTICS 500", {"public.orders:ShareUpdateExclusiveLock"}),
-    ("ALTER TABLE orders SET (fillfactor = 70)", {"public.orders:ShareUpdateExclusiveLock"}),
-    ("ALTER TABLE orders VALIDATE CONSTRAINT c, ADD COLUMN y int", {"public.orders:AccessExclusiveLock"}),
-    ("ALTER TABLE orders ATTACH PARTITION orders_2024 FOR VALUES FROM (1) TO (2)",
-     {"public.orders:ShareUpdateExclusiveLock", "public.orders_2024:AccessExclusiveLock"}),
-    ("ALTER TABLE orders DISABLE TRIGGER ALL", {"public.orders:ShareRowExclusiveLock"}),
-    ("DROP TABLE orders, billing.events", {"public.orders:AccessExclusiveLock",
-                                           "billing.events:AccessExclusiveLock"}),
-    ("DROP INDEX orders_x", {"public.orders_x:AccessExclusiveLock"}),
-    ("DROP INDEX CONCURRENTLY orders_x", {"public.orders_x:ShareUpdateExclusiveLock"}),
-    ("UPDATE orders SET x = 1", {"public.orders:RowExclusiveLock"}),
-    ("DELETE FROM orders WHERE id = 1", {"public.orders:RowExclusiveLock"}),
-    ("INSERT INTO orders (id) SELECT id FROM staging.o", {"public.orders:RowExclusiveLock",
-                                                          "staging.o:AccessShareLock"}),
-    ("UPDATE orders o SET x = c.y FROM customers c WHERE c.id = o.customer_id",
-     {"public.orders:RowExclusiveLock", "public.customers:AccessShareLock"}),
-    ("WITH done AS (SELECT id FROM payments) DELETE FROM orders WHERE id IN (SELECT id FROM done)",
-     {"public.orders:RowExclusiveLock", "public.payments:AccessShareLock"}),
-    ("SELECT count(*) FROM orders", {"public.orders:AccessShareLock"}),
-    ("SELECT * FROM orders o JOIN customers c ON c.id = o.customer_id FOR UPDATE OF o",
-     {"public.orders:RowShareLock", "public.customers:AccessShareLock"}),
-    ("LOCK TABLE orders IN SHARE ROW EXCLUSIVE MODE", {"public.orders:ShareRowExclusiveLock"}),
-    ("LOCK TABLE orders", {"public.orders:AccessExclusiveLock"}),
-    ("TRUNCATE orders", {"public.orders:AccessExclusiveLock"}),
-    ("VACUUM FULL orders", {"public.orders:AccessExclusiveLock"}),
-    ("VACUUM orders", {"public.orders:ShareUpdateExclusiveLock"}),
-    ("ANALYZE orders", {"public.orders:ShareUpdateExclusiveLock"}),
-    ("CLUSTER orders USING orders_pkey", {"public.orders:AccessExclusiveLock"}),
-    ("REINDEX INDEX orders_x", {"public.orders_x:AccessExclusiveLock"}),
-    ("REINDEX TABLE orders", {"public.orders:ShareLock"}),
-    ("REINDEX TABLE CONCURRENTLY orders", {"public.orders:ShareUpdateExclusiveLock"}),
-    ("ALTER TABLE orders RENAME TO orders_old", {"public.orders:AccessExclusiveLock"}),
-    ("ALTER TABLE orders RENAME COLUMN status TO order_status", {"public.orders:AccessExclusiveLock"}),
-    ("ALTER INDEX orders_x RENAME TO orders_y", {"public.orders_x:ShareUpdateExclusiveLock"}),
-    ("CREATE TRIGGER t BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION f()",
-     {"public.orders:ShareRowExclusiveLock"}),
-    ("COMMENT ON TABLE orders IS 'x'", {"public.orders:ShareUpdateExclusiveLock"}),
-    ("COMMENT ON COLUMN orders.x IS 'x'", {"public.orders:ShareUpdateExclusiveLock"}),
-    ("REFRESH MATERIALIZED VIEW CONCURRENTLY daily", {"public.daily:ExclusiveLock"}),
-    ("CREATE TABLE refunds (id int, order_id int REFERENCES orders (id))",
-     {"public.refunds:AccessExclusiveLock", "public.orders:ShareRowExclusiveLock"}),
-    ("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'", set()),
-])
+
+@pytest.mark.parametrize(
+    "sql, expected",
+    [
+        ("ALTER TABLE orders ADD COLUMN x int", {"public.orders:AccessExclusiveLock"}),
+        (
+            "ALTER TABLE orders ALTER COLUMN transaction_id TYPE bigint USING transaction_id::bigint",
+            {"public.orders:AccessExclusiveLock"},
+        ),
+        ("CREATE INDEX orders_x ON orders (x)", {"public.orders:ShareLock"}),
+        ("CREATE INDEX CONCURRENTLY orders_x ON orders (x)", {"public.orders:ShareUpdateExclusiveLock"}),
+        (
+            "ALTER TABLE order_items ADD CONSTRAINT fk FOREIGN KEY (order_id) REFERENCES orders (id)",
+            {"public.order_items:ShareRowExclusiveLock", "public.orders:ShareRowExclusiveLock"},
+        ),
+        (
+            "ALTER TABLE order_items ADD CONSTRAINT fk FOREIGN KEY (order_id) REFERENCES orders (id) NOT VALID",
+            {"public.order_items:ShareRowExclusiveLock", "public.orders:ShareRowExclusiveLock"},
+        ),
+        ("ALTER TABLE order_items VALIDATE CONSTRAINT fk", {"public.order_items:ShareUpdateExclusiveLock"}),
+        ("ALTER TABLE orders ADD CONSTRAINT c CHECK (amount > 0) NOT VALID", {"public.orders:AccessExclusiveLock"}),
+        ("ALTER TABLE orders ALTER COLUMN x SET STATISTICS 500", {"public.orders:ShareUpdateExclusiveLock"}),
+        ("ALTER TABLE orders SET (fillfactor = 70)", {"public.orders:ShareUpdateExclusiveLock"}),
+        ("ALTER TABLE orders VALIDATE CONSTRAINT c, ADD COLUMN y int", {"public.orders:AccessExclusiveLock"}),
+        (
+            "ALTER TABLE orders ATTACH PARTITION orders_2024 FOR VALUES FROM (1) TO (2)",
+            {"public.orders:ShareUpdateExclusiveLock", "public.orders_2024:AccessExclusiveLock"},
+        ),
+        ("ALTER TABLE orders DISABLE TRIGGER ALL", {"public.orders:ShareRowExclusiveLock"}),
+        (
+            "DROP TABLE orders, billing.events",
+            {"public.orders:AccessExclusiveLock", "billing.events:AccessExclusiveLock"},
+        ),
+        ("DROP INDEX orders_x", {"public.orders_x:AccessExclusiveLock"}),
+        ("DROP INDEX CONCURRENTLY orders_x", {"public.orders_x:ShareUpdateExclusiveLock"}),
+        ("UPDATE orders SET x = 1", {"public.orders:RowExclusiveLock"}),
+        ("DELETE FROM orders WHERE id = 1", {"public.orders:RowExclusiveLock"}),
+        (
+            "INSERT INTO orders (id) SELECT id FROM staging.o",
+            {"public.orders:RowExclusiveLock", "staging.o:AccessShareLock"},
+        ),
+        (
+            "UPDATE orders o SET x = c.y FROM customers c WHERE c.id = o.customer_id",
+            {"public.orders:RowExclusiveLock", "public.customers:AccessShareLock"},
+        ),
+        (
+            "WITH done AS (SELECT id FROM payments) DELETE FROM orders WHERE id IN (SELECT id FROM done)",
+            {"public.orders:RowExclusiveLock", "public.payments:AccessShareLock"},
+        ),
+        ("SELECT count(*) FROM orders", {"public.orders:AccessShareLock"}),
+        (
+            "SELECT * FROM orders o JOIN customers c ON c.id = o.customer_id FOR UPDATE OF o",
+            {"public.orders:RowShareLock", "public.customers:AccessShareLock"},
+        ),
+        ("LOCK TABLE orders IN SHARE ROW EXCLUSIVE MODE", {"public.orders:ShareRowExclusiveLock"}),
+        ("LOCK TABLE orders", {"public.orders:AccessExclusiveLock"}),
+        ("TRUNCATE orders", {"public.orders:AccessExclusiveLock"}),
+        ("VACUUM FULL orders", {"public.orders:AccessExclusiveLock"}),
+        ("VACUUM orders", {"public.orders:ShareUpdateExclusiveLock"}),
+        ("ANALYZE orders", {"public.orders:ShareUpdateExclusiveLock"}),
+        ("CLUSTER orders USING orders_pkey", {"public.orders:AccessExclusiveLock"}),
+        ("REINDEX INDEX orders_x", {"public.orders_x:AccessExclusiveLock"}),
+        ("REINDEX TABLE orders", {"public.orders:ShareLock"}),
+        ("REINDEX TABLE CONCURRENTLY orders", {"public.orders:ShareUpdateExclusiveLock"}),
+        ("ALTER TABLE orders RENAME TO orders_old", {"public.orders:AccessExclusiveLock"}),
+        ("ALTER TABLE orders RENAME COLUMN status TO order_status", {"public.orders:AccessExclusiveLock"}),
+        ("ALTER INDEX orders_x RENAME TO orders_y", {"public.orders_x:ShareUpdateExclusiveLock"}),
+        (
+            "CREATE TRIGGER t BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION f()",
+            {"public.orders:ShareRowExclusiveLock"},
+        ),
+        ("COMMENT ON TABLE orders IS 'x'", {"public.orders:ShareUpdateExclusiveLock"}),
+        ("COMMENT ON COLUMN orders.x IS 'x'", {"public.orders:ShareUpdateExclusiveLock"}),
+        ("REFRESH MATERIALIZED VIEW CONCURRENTLY daily", {"public.daily:ExclusiveLock"}),
+        (
+            "CREATE TABLE refunds (id int, order_id int REFERENCES orders (id))",
+            {"public.refunds:AccessExclusiveLock", "public.orders:ShareRowExclusiveLock"},
+        ),
+        ("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'", set()),
+    ],
+)
 def test_expected_locks(sql, expected):
     assert locks_of(sql) == expected
 
 
 def test_statement_carries_its_expected_locks():
-    (stmt,) = split("ALTER TABLE Sales.\"Orders\" ADD COLUMN x int")
+    (stmt,) = split('ALTER TABLE Sales."Orders" ADD COLUMN x int')
     assert stmt.expected_locks == (ExpectedLock("sales.Orders", "AccessExclusiveLock"),)
 
 
@@ -241,7 +312,11 @@ def test_conflict_table_extremes():
 def test_reads_and_writes_blocked():
     assert [m for m in MODES if blocks_reads(m)] == ["AccessExclusiveLock"]
     assert [m for m in MODES if blocks_writes(m)] == [
-        "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"]
+        "ShareLock",
+        "ShareRowExclusiveLock",
+        "ExclusiveLock",
+        "AccessExclusiveLock",
+    ]
 
 
 def test_strongest_and_unknown_modes():
@@ -254,22 +329,29 @@ def test_strongest_and_unknown_modes():
 
 # --- plan --------------------------------------------------------------------------------------------
 
+
 def test_plan_text_and_dict(tmp_path):
-    folder = write(tmp_path / "m", {"up.sql": "ALTER TABLE orders ADD COLUMN x int;\n"
-                                              "CREATE INDEX CONCURRENTLY i ON orders (x);\n",
-                                    "down.sql": "ALTER TABLE orders DROP COLUMN x;"})
+    folder = write(
+        tmp_path / "m",
+        {
+            "up.sql": "ALTER TABLE orders ADD COLUMN x int;\nCREATE INDEX CONCURRENTLY i ON orders (x);\n",
+            "down.sql": "ALTER TABLE orders DROP COLUMN x;",
+        },
+    )
     result = plan(folder)
     text = result.to_text()
     assert "own (cannot run in a transaction)" in text
     assert "public.orders:ShareUpdateExclusiveLock" in text and "down:" in text
     data = json.loads(json.dumps(result.to_dict()))
     assert data["transactions"] == [[1], [2]]
-    assert data["statements"][1]["expected_locks"] == [{"relation": "public.orders",
-                                                        "mode": "ShareUpdateExclusiveLock"}]
+    assert data["statements"][1]["expected_locks"] == [
+        {"relation": "public.orders", "mode": "ShareUpdateExclusiveLock"}
+    ]
     assert data["down"]["statements"][0]["kind"] == "ALTER TABLE"
 
 
 # --- bad input: one line each, naming where ---------------------------------------------------------
+
 
 def bad(call, *args, **kwargs) -> str:
     with pytest.raises(BadInput) as info:
@@ -285,8 +367,10 @@ def test_syntax_error_names_file_statement_line_and_position(tmp_path):
 
 
 def test_update_limit_is_caught_before_anything_runs(tmp_path):
-    seed = ("ALTER TABLE orders ADD COLUMN order_status_v2 VARCHAR(20);\n"
-            "UPDATE orders SET order_status_v2 = order_status\nWHERE order_status_v2 IS NULL\nLIMIT 1000;\n")
+    seed = (
+        "ALTER TABLE orders ADD COLUMN order_status_v2 VARCHAR(20);\n"
+        "UPDATE orders SET order_status_v2 = order_status\nWHERE order_status_v2 IS NULL\nLIMIT 1000;\n"
+    )
     path = write(tmp_path, {"003.sql": seed}) / "003.sql"
     message = bad(load, path)
     assert message.startswith(f'{path}: statement 2 (line 4, position 1): syntax error at or near "LIMIT"')
@@ -340,18 +424,23 @@ def test_concurrently_inside_explicit_block():
     assert "cannot run inside a transaction block; move it out of BEGIN…COMMIT" in message
 
 
-@pytest.mark.parametrize("sql, words", [
-    ("BEGIN;\nSELECT 1;", "m.sql:1: BEGIN is never committed"),
-    ("SELECT 1;\nCOMMIT;", "m.sql:2: COMMIT without BEGIN"),
-    ("BEGIN;\nBEGIN;\nCOMMIT;", "m.sql:2: BEGIN inside the block opened at line 1"),
-])
+@pytest.mark.parametrize(
+    "sql, words",
+    [
+        ("BEGIN;\nSELECT 1;", "m.sql:1: BEGIN is never committed"),
+        ("SELECT 1;\nCOMMIT;", "m.sql:2: COMMIT without BEGIN"),
+        ("BEGIN;\nBEGIN;\nCOMMIT;", "m.sql:2: BEGIN inside the block opened at line 1"),
+    ],
+)
 def test_unbalanced_blocks(sql, words):
     assert bad(split, sql, "m.sql").startswith(words)
 
 
 def test_no_transaction_directive_runs_each_statement_alone():
-    text = "-- rehearse:no-transaction\n-- backfill\nALTER TABLE t ADD COLUMN c int;\nCALL p();\n" \
-           "BEGIN;\nUPDATE t SET c = 1;\nCOMMIT;\n"
+    text = (
+        "-- rehearse:no-transaction\n-- backfill\nALTER TABLE t ADD COLUMN c int;\nCALL p();\n"
+        "BEGIN;\nUPDATE t SET c = 1;\nCOMMIT;\n"
+    )
     statements = split(text)
     assert [s.transaction for s in statements[:2]] == [0, 0]
     assert len({s.transaction for s in statements[2:]}) == 1 and statements[2].transaction > 0

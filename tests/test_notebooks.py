@@ -4,6 +4,7 @@ A notebook is a page over the library (STYLE lessons 1, 2, 11): committed withou
 cell whose names are the engine's config fields, no functions, classes or loops, and a closing assert on its
 finding. Executed, a notebook is a test: its asserts are the incident's finding at any scale.
 """
+
 from __future__ import annotations
 
 import ast
@@ -15,7 +16,7 @@ import nbformat
 import papermill
 import pytest
 
-from rehearse.config import RehearsalConfig
+from rehearse.measure.config import RehearsalConfig
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
@@ -47,8 +48,9 @@ def parameter_names(cell) -> list[str]:
     """Names assigned in the parameters cell, which must hold only literal assignments."""
     names = []
     for node in ast.parse(python_of(cell)).body:
-        assert isinstance(node, (ast.Assign, ast.AnnAssign)), \
+        assert isinstance(node, (ast.Assign, ast.AnnAssign)), (
             f"the parameters cell holds only assignments, found: {ast.unparse(node)}"
+        )
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         assert all(isinstance(t, ast.Name) for t in targets), f"assign plain names: {ast.unparse(node)}"
         ast.literal_eval(node.value)  # a literal default: papermill replaces it, a reader sees it
@@ -62,10 +64,16 @@ def unknown_parameters(names: list[str]) -> set[str]:
 
 # -- (a) structure: fast, no database ---------------------------------------------------------------------
 
+
 def test_there_are_notebooks():
-    assert {p.stem for p in ALL} >= {"01_type_change_transaction_id", "02_foreign_key_on_inconsistent_data",
-                                     "03_incompatible_change_under_traffic", "04_backfill_single_vs_batched",
-                                     "05_script_fails_halfway", "10_rehearse_your_migration"}
+    assert {p.stem for p in ALL} >= {
+        "01_type_change_transaction_id",
+        "02_foreign_key_on_inconsistent_data",
+        "03_incompatible_change_under_traffic",
+        "04_backfill_single_vs_batched",
+        "05_script_fails_halfway",
+        "10_rehearse_your_migration",
+    }
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
@@ -75,8 +83,9 @@ def test_notebook_is_valid_and_stripped(path):
     nbformat.validate(nb)
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
     for cell in code_cells(nb):
-        assert cell.outputs == [] and cell.execution_count is None, \
+        assert cell.outputs == [] and cell.execution_count is None, (
             f"commit notebooks without outputs (nbstripout): {cell.source[:60]!r}"
+        )
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
@@ -84,8 +93,9 @@ def test_notebook_is_a_page_over_the_library(path):
     nb = nbformat.read(path, as_version=4)
     cells = code_cells(nb)
     for cell in cells:
-        assert "def " not in cell.source and "class " not in cell.source, \
+        assert "def " not in cell.source and "class " not in cell.source, (
             f"functions and classes belong in the library: {cell.source[:60]!r}"
+        )
         found = [type(n).__name__ for n in ast.walk(ast.parse(python_of(cell))) if isinstance(n, FORBIDDEN)]
         assert not found, f"{', '.join(found)} in a notebook cell: move the logic into the library"
     assert cells and "assert" in cells[-1].source, "the last code cell asserts the notebook's finding"
@@ -98,8 +108,9 @@ def test_parameters_are_config_fields(path):
     cell = parameters_cell(nb)
     names = parameter_names(cell)
     assert names, "the parameters cell is empty"
-    assert not unknown_parameters(names), \
+    assert not unknown_parameters(names), (
         f"parameters {sorted(unknown_parameters(names))} are not RehearsalConfig fields (nor {sorted(ALLOWED)})"
+    )
     for line in python_of(cell).splitlines():
         if line.strip():
             assert "#" in line, f"say what the parameter means and its unit in a trailing comment: {line!r}"
@@ -120,6 +131,7 @@ def test_a_loop_in_a_cell_is_caught():
 
 # -- (b) execution: each notebook at a tiny scale, a real server, its closing asserts ---------------------
 
+
 @pytest.mark.parametrize("path", EXECUTED, ids=lambda p: p.stem)
 def test_notebook_runs_and_its_finding_holds(path, tmp_path):
     """Runs in its own kernel, writing into tmp_path: notebooks can execute in parallel (xdist) safely."""
@@ -127,9 +139,17 @@ def test_notebook_runs_and_its_finding_holds(path, tmp_path):
     parameters = TINIEST.get(path.stem, TINY)
     started = time.monotonic()
     try:
-        papermill.execute_notebook(str(path), str(output), parameters=parameters, kernel_name="python3",
-                                   cwd=str(NOTEBOOKS), progress_bar=False, execution_timeout=600)
+        papermill.execute_notebook(
+            str(path),
+            str(output),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(NOTEBOOKS),
+            progress_bar=False,
+            execution_timeout=600,
+        )
     except papermill.PapermillExecutionError as exc:
-        pytest.fail(f"{path.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
-                    f"(executed notebook: {output})")
+        pytest.fail(
+            f"{path.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} (executed notebook: {output})"
+        )
     print(f"{path.stem}: {time.monotonic() - started:.0f} s")

@@ -1,4 +1,5 @@
 """Figures on a synthetic RehearsalResult (no database): structure, titles, units, statement bands, colours."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -12,9 +13,9 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from dbserver.errors import BadInput  # noqa: E402
-from rehearse import plots  # noqa: E402
-from rehearse.result import RehearsalResult  # noqa: E402
+from common.errors import BadInput
+from rehearse.measure.result import RehearsalResult
+from rehearse.present import plots
 
 T0, MIG, APP = 1_700_000_000.0, 4242, [101, 102, 103]
 TICK = 0.02  # sampler interval of the synthetic runs, seconds
@@ -22,40 +23,112 @@ TICK = 0.02  # sampler interval of the synthetic runs, seconds
 
 def statement(index, kind, start, end, tx_end, status="ok", transaction=1, **extra) -> dict:
     """A row of the statements frame (executor.StatementRecord without locks), times in s after T0."""
-    at = (lambda s: None if s is None else T0 + s)
-    return dict(index=index, sql=f"-- {kind}", kind=kind, transaction=transaction, source="up.sql", line=index,
-                status=status, start=at(start), end=at(end), tx_end=at(tx_end), tx_outcome="commit", rows=None,
-                sqlstate=extra.get("sqlstate"), error=extra.get("error"), rewritten=[], scanned=[],
-                size_delta_bytes=0, dead_tuples=0, wal_bytes=0)
+    at = lambda s: None if s is None else T0 + s
+    return dict(
+        index=index,
+        sql=f"-- {kind}",
+        kind=kind,
+        transaction=transaction,
+        source="up.sql",
+        line=index,
+        status=status,
+        start=at(start),
+        end=at(end),
+        tx_end=at(tx_end),
+        tx_outcome="commit",
+        rows=None,
+        sqlstate=extra.get("sqlstate"),
+        error=extra.get("error"),
+        rewritten=[],
+        scanned=[],
+        size_delta_bytes=0,
+        dead_tuples=0,
+        wal_bytes=0,
+    )
 
 
-def synthetic(mode="AccessExclusiveLock", blocked=True, cpu=True, failed=False, wait=0.0, statements=None,
-              migration="risky") -> RehearsalResult:
+def synthetic(
+    mode="AccessExclusiveLock", blocked=True, cpu=True, failed=False, wait=0.0, statements=None, migration="risky"
+) -> RehearsalResult:
     """Traffic 0–6 s at 100 tx/s. BEGIN; #2 takes `mode` on orders at 2 s (after waiting `wait` s for it);
     #3 UPDATE runs to 4 s; COMMIT at 4 s. The app (pid 101) waits on the migration 2–4 s when `blocked`.
     `failed` adds #6, failing with no end recorded."""
-    stmts = statements or [statement(1, "BEGIN", 1.99, 1.99, 4.0), statement(2, "ALTER TABLE", 2.0, 2.01 + wait, 4.0),
-                           statement(3, "UPDATE", 2.01 + wait, 4.0, 4.0), statement(4, "COMMIT", 4.0, 4.0, 4.0)]
+    stmts = statements or [
+        statement(1, "BEGIN", 1.99, 1.99, 4.0),
+        statement(2, "ALTER TABLE", 2.0, 2.01 + wait, 4.0),
+        statement(3, "UPDATE", 2.01 + wait, 4.0, 4.0),
+        statement(4, "COMMIT", 4.0, 4.0, 4.0),
+    ]
     if failed:
-        stmts = stmts + [statement(6, "ALTER TABLE", 4.1, None, None, status="failed", transaction=2,
-                                   sqlstate="23503", error="violates foreign key")]
-    held = pd.DataFrame([dict(index=2, relation="public.orders", relkind="r", mode=mode),
-                         dict(index=3, relation="public.orders_pkey", relkind="i", mode="RowExclusiveLock")])
+        stmts = stmts + [
+            statement(
+                6,
+                "ALTER TABLE",
+                4.1,
+                None,
+                None,
+                status="failed",
+                transaction=2,
+                sqlstate="23503",
+                error="violates foreign key",
+            )
+        ]
+    held = pd.DataFrame(
+        [
+            dict(index=2, relation="public.orders", relkind="r", mode=mode),
+            dict(index=3, relation="public.orders_pkey", relkind="i", mode="RowExclusiveLock"),
+        ]
+    )
     ticks = T0 + np.arange(0, 6, TICK)
     blocked_now = (ticks >= T0 + 2.0) & (ticks < T0 + 4.0) & blocked
-    activity = pd.DataFrame(dict(t=np.repeat(ticks, 2), pid=np.tile([APP[0], MIG], len(ticks)),
-                                 blocked_by=[[MIG] if b and pid == APP[0] else []
-                                             for b in blocked_now for pid in (APP[0], MIG)]))
-    app_waits = pd.DataFrame(dict(t=ticks[blocked_now], pid=APP[0], relation="public.orders", relkind="r",
-                                  mode="RowExclusiveLock", granted=False))
-    own_waits = pd.DataFrame(dict(t=T0 + 2.0 + np.arange(0, wait, TICK), pid=MIG, relation="public.orders",
-                                  relkind="r", mode=mode, granted=False))
+    activity = pd.DataFrame(
+        dict(
+            t=np.repeat(ticks, 2),
+            pid=np.tile([APP[0], MIG], len(ticks)),
+            blocked_by=[[MIG] if b and pid == APP[0] else [] for b in blocked_now for pid in (APP[0], MIG)],
+        )
+    )
+    app_waits = pd.DataFrame(
+        dict(
+            t=ticks[blocked_now],
+            pid=APP[0],
+            relation="public.orders",
+            relkind="r",
+            mode="RowExclusiveLock",
+            granted=False,
+        )
+    )
+    own_waits = pd.DataFrame(
+        dict(
+            t=T0 + 2.0 + np.arange(0, wait, TICK),
+            pid=MIG,
+            relation="public.orders",
+            relkind="r",
+            mode=mode,
+            granted=False,
+        )
+    )
     locks = pd.concat([app_waits, own_waits], ignore_index=True).assign(locktype="relation")
-    frames = dict(statements=pd.DataFrame(stmts), statement_locks=held, workload=_workload(), locks=locks,
-                  activity=activity, load=_load(cpu), progress=pd.DataFrame())
-    manifest = dict(run_id="synthetic", migration=migration, sources=[f"migrations/04_x/{migration}/up.sql"],
-                    t0=T0, migration_start=T0 + 1.99, migration_end=T0 + (5.1 if failed else 4.0),
-                    migration_pid=MIG, app_pids=APP, config=dict(rate=100, sample_interval=TICK))
+    frames = dict(
+        statements=pd.DataFrame(stmts),
+        statement_locks=held,
+        workload=_workload(),
+        locks=locks,
+        activity=activity,
+        load=_load(cpu),
+        progress=pd.DataFrame(),
+    )
+    manifest = dict(
+        run_id="synthetic",
+        migration=migration,
+        sources=[f"migrations/04_x/{migration}/up.sql"],
+        t0=T0,
+        migration_start=T0 + 1.99,
+        migration_end=T0 + (5.1 if failed else 4.0),
+        migration_pid=MIG,
+        app_pids=APP,
+        config=dict(rate=100, sample_interval=TICK),
+    )
     return RehearsalResult(run_id="synthetic", manifest=manifest, frames=frames)
 
 
@@ -65,18 +138,40 @@ def _workload() -> pd.DataFrame:
     intended = T0 + seq / 100
     latency = np.where((intended >= T0 + 2) & (intended < T0 + 4), (T0 + 4 - intended) * 1000 + 2, 2.0)
     ok = seq % 97 != 0
-    return pd.DataFrame(dict(seq=seq, kind="read_order", intended_start=intended, actual_start=intended,
-                             end=intended + latency / 1000, latency_ms=latency, service_ms=latency, client=seq % 3,
-                             pid=APP[0], ok=ok, sqlstate=np.where(ok, None, "57014"),
-                             error=np.where(ok, None, "canceling statement")))
+    return pd.DataFrame(
+        dict(
+            seq=seq,
+            kind="read_order",
+            intended_start=intended,
+            actual_start=intended,
+            end=intended + latency / 1000,
+            latency_ms=latency,
+            service_ms=latency,
+            client=seq % 3,
+            pid=APP[0],
+            ok=ok,
+            sqlstate=np.where(ok, None, "57014"),
+            error=np.where(ok, None, "canceling statement"),
+        )
+    )
 
 
 def _load(cpu: bool) -> pd.DataFrame:
     t = T0 + np.arange(0, 6, 0.1)
     n = np.arange(len(t))
-    return pd.DataFrame(dict(t=t, cpu_t=t, cpu_percent=np.full(len(t), 80.0 if cpu else np.nan),
-                             wal_bytes=n * 1e5, tup_inserted=n * 10, tup_updated=n * 100, tup_deleted=0,
-                             blks_read=n, blks_hit=n * 50))
+    return pd.DataFrame(
+        dict(
+            t=t,
+            cpu_t=t,
+            cpu_percent=np.full(len(t), 80.0 if cpu else np.nan),
+            wal_bytes=n * 1e5,
+            tup_inserted=n * 10,
+            tup_updated=n * 100,
+            tup_deleted=0,
+            blks_read=n,
+            blks_hit=n * 50,
+        )
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -185,8 +280,12 @@ def test_no_blocking_no_cpu_and_a_failed_statement_without_end():
 
 
 def test_many_tiny_statements_get_few_labels():
-    many = [statement(i, "UPDATE", 2 + i * 0.02, 2 + i * 0.02 + (0.5 if i == 50 else 0.0005), 2 + i * 0.02 + 0.5,
-                      transaction=0) for i in range(1, 101)]
+    many = [
+        statement(
+            i, "UPDATE", 2 + i * 0.02, 2 + i * 0.02 + (0.5 if i == 50 else 0.0005), 2 + i * 0.02 + 0.5, transaction=0
+        )
+        for i in range(1, 101)
+    ]
     fig = plots.latency(synthetic(statements=many))
     shown = [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("#")]
     assert shown == ["#50"]  # the others are under a pixel wide
@@ -196,8 +295,10 @@ def test_many_tiny_statements_get_few_labels():
 
 
 def test_compare():
-    results = {"risky": synthetic(), "safer": synthetic(mode="ShareUpdateExclusiveLock", blocked=False,
-                                                        migration="safer")}
+    results = {
+        "risky": synthetic(),
+        "safer": synthetic(mode="ShareUpdateExclusiveLock", blocked=False, migration="safer"),
+    }
     for metric in ("latency", "blocked"):
         fig = plots.compare(results, metric=metric)
         assert len(fig.axes) == 2 + len(plots.key_numbers(results["risky"]))

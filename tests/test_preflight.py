@@ -1,10 +1,12 @@
 """Preflight queries on a fresh clone of the dataset, on a real server: answers, setup first, read-only."""
+
 from __future__ import annotations
 
 import pytest
 
-from dbserver.errors import BadInput
-from rehearse import incidents, preflight
+from common.errors import BadInput
+from rehearse.measure import preflight
+from rehearse.present import incidents
 
 TINY = dict(scale=0.01, seed=4242)
 FK = incidents.MIGRATIONS / "02_foreign_key_on_inconsistent_data"
@@ -27,8 +29,11 @@ def test_finds_every_planted_orphan_and_none_after_the_data_fix():
 
 
 def test_the_last_query_that_returns_rows_is_the_answer(tmp_path):
-    path = write(tmp_path, "-- two checks\nSELECT 1 AS a;\nSELECT order_status, count(*) AS n FROM orders "
-                           "GROUP BY order_status ORDER BY order_status;\nSET LOCAL work_mem = '8MB';\n")
+    path = write(
+        tmp_path,
+        "-- two checks\nSELECT 1 AS a;\nSELECT order_status, count(*) AS n FROM orders "
+        "GROUP BY order_status ORDER BY order_status;\nSET LOCAL work_mem = '8MB';\n",
+    )
     found = preflight.run(path, **TINY)
     assert list(found.columns) == ["order_status", "n"]
     assert found["n"].sum() == incidents.dataset(**TINY).manifest["rows"]["orders"]
@@ -41,10 +46,13 @@ def test_a_query_that_writes_is_refused_and_changes_nothing(tmp_path):
     assert count["n"].iloc[0] == incidents.dataset(**TINY).manifest["rows"]["order_items"]
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("-- nothing but a comment\n", "no query"),
-    ("SELECT no_such_column FROM orders;", "query 1 failed"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("-- nothing but a comment\n", "no query"),
+        ("SELECT no_such_column FROM orders;", "query 1 failed"),
+    ],
+)
 def test_bad_files_are_reported_with_the_fix(tmp_path, text, problem):
     with pytest.raises(BadInput, match=problem):
         preflight.run(write(tmp_path, text), **TINY)

@@ -1,11 +1,12 @@
 """Tested rollback, injected failures and the state a migration leaves behind, on a real server."""
+
 from __future__ import annotations
 
 import pytest
 
-from dbserver.errors import BadInput
+from common.errors import BadInput
 from rehearse import run
-from rehearse.summary import summary
+from rehearse.analysis.summary import summary
 
 FAST = dict(scale=0.01, seed=4242, rate=50, clients=4, warmup=0.3, cooldown=0.3)
 
@@ -29,7 +30,7 @@ def test_lossy_rollback_is_counted_and_the_schema_difference_named(tmp_path):
     down = "ALTER TABLE orders ALTER COLUMN total_amount TYPE numeric(12,2);"
     data = summary(run(write(tmp_path, up, down), rollback=True, **FAST))
     assert not data["rollback"]["restored"]
-    assert data["rollback"]["rows_lost"] > 0          # cents were rounded away on the way up
+    assert data["rollback"]["rows_lost"] > 0  # cents were rounded away on the way up
     assert data["rollback"]["rows_lost_by_table"].keys() == {"public.orders"}
 
 
@@ -55,9 +56,11 @@ def test_injected_failure_in_a_transaction_leaves_nothing(tmp_path):
 
 
 def test_failure_outside_a_transaction_leaves_a_partial_state_and_an_invalid_index(tmp_path):
-    up = ("-- rehearse:no-transaction\nALTER TABLE orders ADD COLUMN a int;\n"
-          "CREATE UNIQUE INDEX CONCURRENTLY orders_status_key ON orders (order_status);\n"
-          "ALTER TABLE orders ADD COLUMN b int;")
+    up = (
+        "-- rehearse:no-transaction\nALTER TABLE orders ADD COLUMN a int;\n"
+        "CREATE UNIQUE INDEX CONCURRENTLY orders_status_key ON orders (order_status);\n"
+        "ALTER TABLE orders ADD COLUMN b int;"
+    )
     data = summary(run(write(tmp_path, up), **FAST))
     assert data["statements"][1]["error"]["sqlstate"] == "23505"
     assert "INVALID index public.orders_status_key" in data["state_after"]["leftovers"]
@@ -71,17 +74,26 @@ def test_fail_at_must_name_a_statement(tmp_path):
 
 
 def test_fail_after_cancels_the_running_statement(tmp_path):
-    data = summary(run(write(tmp_path, "ALTER TABLE orders ADD COLUMN a int;\nSELECT pg_sleep(5);"),
-                       fail_after=0.5, **FAST))
+    data = summary(
+        run(write(tmp_path, "ALTER TABLE orders ADD COLUMN a int;\nSELECT pg_sleep(5);"), fail_after=0.5, **FAST)
+    )
     assert data["statements"][1]["error"]["sqlstate"] == "57014"
     assert data["statements"][1]["duration_ms"] < 3000
-    assert data["state_after"]["schema_diff"] == []          # the transaction was rolled back
+    assert data["state_after"]["schema_diff"] == []  # the transaction was rolled back
 
 
 def test_fail_after_can_terminate_the_backend(tmp_path):
-    data = summary(run(write(tmp_path, "ALTER TABLE orders ADD COLUMN a int;\nSELECT pg_sleep(5);\n"
-                                       "ALTER TABLE orders ADD COLUMN b int;"),
-                       fail_after=0.5, fail_mode="terminate", **FAST))
+    data = summary(
+        run(
+            write(
+                tmp_path,
+                "ALTER TABLE orders ADD COLUMN a int;\nSELECT pg_sleep(5);\nALTER TABLE orders ADD COLUMN b int;",
+            ),
+            fail_after=0.5,
+            fail_mode="terminate",
+            **FAST,
+        )
+    )
     assert data["outcome"] == "failed"
     assert data["statements"][1]["status"] == "failed" and data["statements"][2]["status"] == "skipped"
     assert data["state_after"]["schema_diff"] == []

@@ -1,4 +1,5 @@
 """The sampler against a real server: a held lock, a blocked reader, load counters, progress, failure."""
+
 import threading
 import time
 
@@ -6,8 +7,8 @@ import pandas as pd
 import pytest
 
 import dbserver
-from rehearse import _sampler_queries as queries
-from rehearse.sampler import APPLICATION_NAME, Sampler
+from rehearse.measure import sampler_queries as queries
+from rehearse.measure.sampler import APPLICATION_NAME, Sampler
 
 SLOP = 0.05  # seconds: the interval (0.01) plus scheduling noise on a busy 2-core machine
 
@@ -29,8 +30,7 @@ def held_lock(server, empty_db):
     """Hold ACCESS EXCLUSIVE on t for 0.3 s while a reader queues behind it; the truth, timed around."""
     _setup(server, empty_db, "CREATE TABLE t (id int)")
     truth = {}
-    with server.connect(empty_db) as holder, server.connect(empty_db) as reader, \
-            Sampler(server, empty_db) as sampler:
+    with server.connect(empty_db) as holder, server.connect(empty_db) as reader, Sampler(server, empty_db) as sampler:
         truth.update(holder=holder.info.backend_pid, reader=reader.info.backend_pid)
         time.sleep(0.1)
         holder.execute("BEGIN")

@@ -1,4 +1,5 @@
 """The verdict: the findings catalogue and its example pairs, static and dynamic rules, and `rehearse check`."""
+
 from __future__ import annotations
 
 import json
@@ -8,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from dbserver.errors import BadInput
-from rehearse import _squawk, cli
-from rehearse._rules_static import hits as static_hits
-from rehearse.findings import CATALOGUE
-from rehearse.migration import load
-from rehearse.verdict import compare_paragraph, load_thresholds, verdict
+from common.errors import BadInput
+from rehearse import cli
+from rehearse.sql.migration import load
+from rehearse.verdicts import squawk as _squawk
+from rehearse.verdicts.findings import CATALOGUE
+from rehearse.verdicts.judge import compare_paragraph, load_thresholds, verdict
+from rehearse.verdicts.rules_static import hits as static_hits
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = [f for f in CATALOGUE if f.evidence in ("static", "both")]
@@ -31,6 +33,7 @@ def static_ids(sql: str, tmp_path, lock_timeout=None) -> set[str]:
 
 
 # --- the catalogue -------------------------------------------------------------------------------------------
+
 
 def test_catalogue_entries_are_complete_and_unique():
     assert len({f.id for f in CATALOGUE}) == len(CATALOGUE)
@@ -55,9 +58,12 @@ def test_static_finding_fires_on_risky_example_not_on_safer(finding):
 
 # --- static rules: what earlier statements change ---------------------------------------------------------------
 
+
 def test_lock_timeout_set_local_covers_only_its_block(tmp_path):
-    sql = ("BEGIN; SET LOCAL lock_timeout = '1s'; ALTER TABLE orders ADD COLUMN a int; COMMIT;\n"
-           "ALTER TABLE orders ADD COLUMN b int;")
+    sql = (
+        "BEGIN; SET LOCAL lock_timeout = '1s'; ALTER TABLE orders ADD COLUMN a int; COMMIT;\n"
+        "ALTER TABLE orders ADD COLUMN b int;"
+    )
     hits = static_hits(load(_write(tmp_path, sql)))
     assert [h.index for h in hits if h.finding_id == "R008-no-lock-timeout"] == [5]
 
@@ -65,33 +71,44 @@ def test_lock_timeout_set_local_covers_only_its_block(tmp_path):
 def test_lock_timeout_zero_or_reset_is_no_timeout(tmp_path):
     assert "R008-no-lock-timeout" in static_ids("SET lock_timeout = 0; ALTER TABLE orders ADD COLUMN a int;", tmp_path)
     assert "R008-no-lock-timeout" in static_ids(
-        "SET lock_timeout = '1s'; RESET lock_timeout; ALTER TABLE orders ADD COLUMN a int;", tmp_path)
+        "SET lock_timeout = '1s'; RESET lock_timeout; ALTER TABLE orders ADD COLUMN a int;", tmp_path
+    )
     assert "R008-no-lock-timeout" not in static_ids("ALTER TABLE orders ADD COLUMN a int;", tmp_path, 2000)
 
 
 def test_tables_created_by_the_migration_are_not_findings(tmp_path):
-    sql = ("CREATE TABLE notes (id bigint, order_id bigint, body text);\n"
-           "CREATE INDEX notes_order_idx ON notes (order_id);\n"
-           "ALTER TABLE notes ADD FOREIGN KEY (order_id) REFERENCES orders (order_id);\n"
-           "ALTER TABLE notes ALTER COLUMN body SET NOT NULL;\nUPDATE notes SET body = '';")
+    sql = (
+        "CREATE TABLE notes (id bigint, order_id bigint, body text);\n"
+        "CREATE INDEX notes_order_idx ON notes (order_id);\n"
+        "ALTER TABLE notes ADD FOREIGN KEY (order_id) REFERENCES orders (order_id);\n"
+        "ALTER TABLE notes ALTER COLUMN body SET NOT NULL;\nUPDATE notes SET body = '';"
+    )
     found = static_ids(sql, tmp_path)
-    assert not found & {"R003-blocking-index-build", "R004-fk-validated-in-place", "R005-not-null-scan",
-                        "R006-single-transaction-backfill"}
+    assert not found & {
+        "R003-blocking-index-build",
+        "R004-fk-validated-in-place",
+        "R005-not-null-scan",
+        "R006-single-transaction-backfill",
+    }
 
 
 def test_set_not_null_after_a_not_valid_check_that_was_never_validated_still_scans(tmp_path):
-    sql = ("ALTER TABLE orders ADD CONSTRAINT c CHECK (currency IS NOT NULL) NOT VALID;\n"
-           "ALTER TABLE orders ALTER COLUMN currency SET NOT NULL;")
+    sql = (
+        "ALTER TABLE orders ADD CONSTRAINT c CHECK (currency IS NOT NULL) NOT VALID;\n"
+        "ALTER TABLE orders ALTER COLUMN currency SET NOT NULL;"
+    )
     assert "R005-not-null-scan" in static_ids(sql, tmp_path)
 
 
 def test_rewrites_recognised_from_the_parse_tree(tmp_path):
-    for sql in ("VACUUM FULL orders", "ALTER TABLE orders ADD COLUMN u uuid DEFAULT gen_random_uuid()",
-                "ALTER TABLE orders SET UNLOGGED"):
+    for sql in (
+        "VACUUM FULL orders",
+        "ALTER TABLE orders ADD COLUMN u uuid DEFAULT gen_random_uuid()",
+        "ALTER TABLE orders SET UNLOGGED",
+    ):
         assert "R001-table-rewrite" in static_ids(sql, tmp_path), sql
     # A constant or stable default is stored in the catalogue: no rewrite since PostgreSQL 11.
-    assert "R001-table-rewrite" not in static_ids("ALTER TABLE orders ADD COLUMN t timestamptz DEFAULT now()",
-                                                  tmp_path)
+    assert "R001-table-rewrite" not in static_ids("ALTER TABLE orders ADD COLUMN t timestamptz DEFAULT now()", tmp_path)
 
 
 def _write(tmp_path, sql: str) -> Path:
@@ -102,20 +119,45 @@ def _write(tmp_path, sql: str) -> Path:
 
 # --- dynamic rules on synthetic summaries -----------------------------------------------------------------------
 
-BASE_STATEMENT = dict(index=1, sql="ALTER TABLE orders ADD COLUMN a int", kind="ALTER TABLE", status="ok",
-                      duration_ms=5.0, rows=None, locks=[dict(relation="public.orders", mode="AccessExclusiveLock")],
-                      strongest_lock="AccessExclusiveLock", lock_wait_ms=0.0, lock_hold_ms=5.0, rewrote=False,
-                      rewritten=[], scanned=False, scanned_tables=[], blocked_app_tx=0, blocked_app_ms_max=0.0,
-                      blocked_app_ms_total=0.0, wal_bytes=0, dead_tuples=0, size_delta_bytes=0, error=None)
-QUIET = dict(transactions=100, errors=0, error_rate=0.0, p50_ms=3.0, p95_ms=10.0, p99_ms=20.0, max_ms=25.0,
-             tx_per_s=100.0)
+BASE_STATEMENT = dict(
+    index=1,
+    sql="ALTER TABLE orders ADD COLUMN a int",
+    kind="ALTER TABLE",
+    status="ok",
+    duration_ms=5.0,
+    rows=None,
+    locks=[dict(relation="public.orders", mode="AccessExclusiveLock")],
+    strongest_lock="AccessExclusiveLock",
+    lock_wait_ms=0.0,
+    lock_hold_ms=5.0,
+    rewrote=False,
+    rewritten=[],
+    scanned=False,
+    scanned_tables=[],
+    blocked_app_tx=0,
+    blocked_app_ms_max=0.0,
+    blocked_app_ms_total=0.0,
+    wal_bytes=0,
+    dead_tuples=0,
+    size_delta_bytes=0,
+    error=None,
+)
+QUIET = dict(
+    transactions=100, errors=0, error_rate=0.0, p50_ms=3.0, p95_ms=10.0, p99_ms=20.0, max_ms=25.0, tx_per_s=100.0
+)
 
 
 def summary(errors=(), during_p99=20.0, **statement) -> dict:
     during = dict(QUIET, p99_ms=during_p99)
-    return dict(run_id="test", migration="synthetic", outcome="succeeded", postgres_version="18",
-                statements=[dict(BASE_STATEMENT, **statement)], errors=list(errors),
-                workload=dict(before=QUIET, during=during, after=QUIET))
+    return dict(
+        run_id="test",
+        migration="synthetic",
+        outcome="succeeded",
+        postgres_version="18",
+        statements=[dict(BASE_STATEMENT, **statement)],
+        errors=list(errors),
+        workload=dict(before=QUIET, during=during, after=QUIET),
+    )
 
 
 def judge(data, **kw):
@@ -130,8 +172,9 @@ def test_access_exclusive_hold_levels(hold, level):
 
 
 def test_write_blocking_lock_is_r011_and_row_exclusive_is_nothing():
-    share = judge(summary(strongest_lock="ShareLock", lock_hold_ms=500,
-                          locks=[dict(relation="public.orders", mode="ShareLock")]))
+    share = judge(
+        summary(strongest_lock="ShareLock", lock_hold_ms=500, locks=[dict(relation="public.orders", mode="ShareLock")])
+    )
     assert share.finding_ids == ["R011-writes-blocked"] and share.level == "amber"
     assert "reads go on" in share.statements[0].reasons[0]
     assert judge(summary(strongest_lock="RowExclusiveLock", lock_hold_ms=60_000)).level == "green"
@@ -185,8 +228,11 @@ def test_thresholds_from_a_user_file(tmp_path):
 
 
 def test_renderings_carry_the_numbers():
-    risky = judge(summary(lock_hold_ms=2500, blocked_app_tx=4, blocked_app_ms_max=2400, blocked_app_ms_total=5000,
-                          during_p99=2450))
+    risky = judge(
+        summary(
+            lock_hold_ms=2500, blocked_app_tx=4, blocked_app_ms_max=2400, blocked_app_ms_total=5000, during_p99=2450
+        )
+    )
     safer = judge(summary(strongest_lock=None, locks=[], lock_hold_ms=0))
     json.dumps(risky.to_dict()), json.dumps(risky.annotate("amber"))
     text = risky.explain()
@@ -213,6 +259,7 @@ def test_squawk_findings_are_merged_and_labelled():
 
 # --- end to end: rehearse check --------------------------------------------------------------------------------
 
+
 def check(path, tmp_path, *flags) -> tuple[int, dict]:
     out = tmp_path / "verdict.json"
     code = cli.main(["check", str(path), *FAST, "--json", str(out), *flags])
@@ -221,8 +268,9 @@ def check(path, tmp_path, *flags) -> tuple[int, dict]:
 
 def test_check_risky_backfill_is_red_and_over_amber(tmp_path):
     junit = tmp_path / "verdict.xml"
-    code, data = check(ROOT / "migrations/04_backfill_single_vs_batched/risky", tmp_path, "--max-risk", "amber",
-                       "--junit", str(junit))
+    code, data = check(
+        ROOT / "migrations/04_backfill_single_vs_batched/risky", tmp_path, "--max-risk", "amber", "--junit", str(junit)
+    )
     assert code == cli.EXIT_OVER_RISK and data["verdict"] == "red" and not data["passed"]
     assert {"R002-access-exclusive-held", "R006-single-transaction-backfill"} <= set(data["finding_ids"])
     assert [s["verdict"] for s in data["statements"]] and all("finding_ids" in s for s in data["statements"])

@@ -1,5 +1,6 @@
 """Other PostgreSQL versions: a local installation started by us (Debian's postgresql-15), a rehearsal on it,
 and one statement whose behaviour differs between 15 and the embedded 18."""
+
 from __future__ import annotations
 
 import os
@@ -8,15 +9,17 @@ from pathlib import Path
 import pytest
 
 import dbserver
+from common.paths import data_dir
 from dbserver import BadInput, local
 from rehearse import run
+from rehearse.analysis.summary import summary
 from rehearse.cli import main
-from rehearse.summary import summary
-from rehearse.versions import GENERATED_COLUMN, GENERATED_COLUMN_STORED, PG15_BIN, compare_versions
+from rehearse.measure.versions import GENERATED_COLUMN, GENERATED_COLUMN_STORED, PG15_BIN, compare_versions
 
 needs_pg15 = pytest.mark.skipif(
     not os.access(Path(PG15_BIN) / "initdb", os.X_OK),
-    reason=f"PostgreSQL 15 not installed in {PG15_BIN} (`make postgres15` runs apt-get install postgresql-15)")
+    reason=f"PostgreSQL 15 not installed in {PG15_BIN} (`make postgres15` runs apt-get install postgresql-15)",
+)
 
 
 def test_a_directory_without_postgres_is_one_line(tmp_path):
@@ -33,7 +36,7 @@ def test_local_server_is_started_reused_and_stopped(capsys):
     first = dbserver.open_server(postgres_bin=PG15_BIN)
     assert 150000 <= first.version_num < 160000
     assert dbserver.open_server(postgres_bin=PG15_BIN).dsn == first.dsn  # reused: same socket, same port
-    assert (dbserver.embedded.data_dir() / "postgres-15" / "PG_VERSION").exists()
+    assert (data_dir() / "postgres-15" / "PG_VERSION").exists()
     assert first.postmaster_pid() == local.running_servers()[15]
     assert main(["server", "stop", "--postgres-bin", PG15_BIN]) == 0
     assert 15 not in local.running_servers()
@@ -59,8 +62,17 @@ def test_rehearsal_on_15_records_the_version_and_checks_queries_with_prepare(tmp
     up, queries = tmp_path / "up.sql", tmp_path / "queries.sql"
     up.write_text("ALTER TABLE orders RENAME COLUMN order_status TO status;")
     queries.write_text("SELECT order_status FROM orders WHERE order_id = $1;\nSELECT count(*) FROM customers;")
-    result = run(up, postgres_bin=PG15_BIN, app_queries=str(queries), scale=0.01, seed=4242, rate=100,
-                 clients=4, warmup=1.0, cooldown=0.5)
+    result = run(
+        up,
+        postgres_bin=PG15_BIN,
+        app_queries=str(queries),
+        scale=0.01,
+        seed=4242,
+        rate=100,
+        clients=4,
+        warmup=1.0,
+        cooldown=0.5,
+    )
     assert result.manifest["postgres_version"].startswith("15.")
     assert result.manifest["config"]["postgres_bin"] == PG15_BIN
     assert result.manifest["compatibility"]["method"] == "PREPARE"  # EXPLAIN (GENERIC_PLAN) is 16+

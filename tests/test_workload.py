@@ -1,4 +1,5 @@
 """The synthetic application against a real server: open-loop schedule, queueing counted, errors recorded."""
+
 from __future__ import annotations
 
 import threading
@@ -8,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rehearse.workload import COLUMNS, DEFAULT_MIX, Workload, WorkloadConfig
+from rehearse.measure.workload import COLUMNS, DEFAULT_MIX, Workload, WorkloadConfig
 
 SCHEMA = Path(__file__).resolve().parents[1] / "datagen"
 
@@ -66,6 +67,7 @@ def hold_lock(seconds, mode="ACCESS EXCLUSIVE"):
             span.append(time.time())
             time.sleep(seconds)
         span.append(time.time())
+
     return during, span
 
 
@@ -92,9 +94,10 @@ def test_app_connections_are_labelled(server, shop):
     work.start()
     try:
         with server.connect(shop) as conn:
-            rows = conn.execute("SELECT pid, application_name FROM pg_stat_activity "
-                                "WHERE application_name = 'rehearsal-app' AND datname = current_database()"
-                                ).fetchall()  # other rehearsals on the same server are not ours
+            rows = conn.execute(
+                "SELECT pid, application_name FROM pg_stat_activity "
+                "WHERE application_name = 'rehearsal-app' AND datname = current_database()"
+            ).fetchall()  # other rehearsals on the same server are not ours
     finally:
         work.stop()
     assert {pid for pid, _ in rows} == work.backend_pids
@@ -171,8 +174,9 @@ def test_bad_config_is_refused(server, shop):
 
 
 def test_broken_connections_are_replaced(server, shop):
-    kill = lambda conn: conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                     "WHERE application_name = 'rehearsal-app'")
+    kill = lambda conn: conn.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'rehearsal-app'"
+    )
     work, frame = run_for(server, shop, 1.5, during=kill, rate=100, clients=4)
     assert len(work.backend_pids) > 4  # new backends after the kill
     assert set(frame[~frame.ok].sqlstate) <= {"57P01", "08006"}  # killed while busy, or found dead

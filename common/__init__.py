@@ -1,0 +1,1 @@
+"""The bottom layer every package shares: where generated state goes, and the one error family."""

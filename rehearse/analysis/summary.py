@@ -1,0 +1,112 @@
+"""Per-statement impact table and the JSON summary of a run (the contract CI gates read)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from rehearse.analysis import compatibility
+from rehearse.analysis import timeline as analysis
+from rehearse.sql import locks as lockmodes
+
+
+def statement_impact(result) -> pd.DataFrame:
+    """One row per migration statement: what it locked, for how long, and what the application felt."""
+    spans = analysis.lock_spans(result)
+    waits = analysis.lock_waits(result)
+    blocked = analysis.blocked_transactions(result)
+    rows = []
+    for stmt in result.statements.sort_values("index").itertuples():
+        mine = spans[spans["index"] == stmt.index]
+        hit = blocked[blocked["index"] == stmt.index]
+        rows.append(
+            dict(
+                index=stmt.index,
+                phase=stmt.phase,
+                sql=stmt.sql,
+                kind=stmt.kind,
+                status=stmt.status,
+                duration_ms=_ms(stmt.start, stmt.end),
+                rows=_int(stmt.rows),
+                locks=[dict(relation=r, mode=m) for r, m in zip(mine["relation"], mine["mode"])],
+                strongest_lock=lockmodes.strongest(mine["mode"]) if len(mine) else None,
+                lock_wait_ms=float(waits.get(stmt.index, 0.0)),
+                lock_hold_ms=float(mine["hold_ms"].max()) if len(mine) else 0.0,
+                rewrote=bool(len(stmt.rewritten)),
+                rewritten=list(stmt.rewritten),
+                scanned=bool(len(stmt.scanned)),
+                scanned_tables=list(stmt.scanned),
+                blocked_app_tx=len(hit),
+                blocked_app_ms_max=float(hit["blocked_ms"].max()) if len(hit) else 0.0,
+                blocked_app_ms_total=float(hit["blocked_ms"].sum()),
+                wal_bytes=int(stmt.wal_bytes),
+                dead_tuples=int(stmt.dead_tuples),
+                size_delta_bytes=int(stmt.size_delta_bytes),
+                error=None if stmt.status != "failed" else dict(sqlstate=stmt.sqlstate, message=stmt.error),
+            )
+        )
+    return pd.DataFrame(rows)
+
+
+def summary(result) -> dict:
+    """The JSON summary: per statement, and the workload before/during/after."""
+    impact = statement_impact(result)
+    phases = analysis.latency_by_phase(result)
+    return _clean(
+        dict(
+            run_id=result.run_id,
+            migration=result.manifest.get("migration"),
+            outcome="failed" if result.failed else "succeeded",
+            scale=result.manifest.get("scale"),
+            seed=result.manifest.get("seed"),
+            postgres_version=result.manifest.get("postgres_version"),
+            statements=impact.to_dict(orient="records"),
+            state_after=result.manifest.get("state_after"),
+            rollback=_rollback(result.manifest.get("rollback")),
+            workload={phase: row for phase, row in phases.to_dict(orient="index").items()},
+            errors=analysis.errors_by_kind(result).to_dict(orient="records"),
+            compatibility=compatibility.failures(result),
+        )
+    )
+
+
+def _rollback(report: dict | None) -> dict | None:
+    """The JSON contract: {restored, schema_diff, rows_lost}, plus the detail behind them."""
+    if report is None:
+        return None
+    return dict(
+        restored=report["restored"],
+        schema_diff=report["schema_diff"],
+        rows_lost=report["rows_lost"],
+        tested=report["tested"],
+        rows_lost_by_table=report["rows_lost_by_table"],
+        down_error=report["down_error"],
+        up_error=report["up_error"],
+        reapplied=report["reapplied"],
+    )
+
+
+def _ms(start, end):
+    return None if _missing(start) or _missing(end) else (end - start) * 1000
+
+
+def _int(value):
+    return None if _missing(value) else int(value)
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _clean(value):
+    """JSON-safe: NaN → None, numpy scalars → Python."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        return _clean(value.tolist())
+    if _missing(value):
+        return None
+    return value

@@ -1,0 +1,241 @@
+"""Timeline → findings: lock spans, lock waits, blocked application time, latency before/during/after.
+
+Works on a RehearsalResult only (never a database), so a saved run can be re-analysed later.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from rehearse.sql import locks as lockmodes
+
+PHASES = ("before", "during", "after")
+
+
+def lock_spans(result) -> pd.DataFrame:
+    """Each lock the migration held: statement index, relation, mode, start, end, hold_ms, how it was seen."""
+    statements = result.statements.set_index("index")
+    statements = statements.assign(
+        start=statements.get("final_start", statements["start"]).fillna(statements["start"])
+    )  # a retried statement holds its locks from its last attempt on
+    waits = lock_waits(result, final_attempt=True)
+    own = result.statement_locks.merge(statements[["start", "tx_end"]], left_on="index", right_index=True)
+    own["start"] = own["start"] + own["index"].map(waits).fillna(0) / 1000
+    own = own.assign(end=own["tx_end"], seen="catalog").drop(columns=["tx_end"])
+    spans = pd.concat([own, _sampled_spans(result, own)], ignore_index=True)
+    spans["hold_ms"] = (spans["end"] - spans["start"]) * 1000
+    return spans.sort_values(["start", "relation"]).reset_index(drop=True)
+
+
+def _sampled_spans(result, own: pd.DataFrame) -> pd.DataFrame:
+    """Locks only the sampler saw: statements outside a transaction block, and failed ones."""
+    pid, rows = result.migration_pid, []
+    locks = result.locks
+    mine = locks[
+        (locks["pid"] == pid)
+        & locks["granted"]
+        & locks["relation"].notna()
+        & ~locks["relation"].fillna("").str.match(r"(pg_catalog|information_schema|pg_toast)\.")
+    ]
+    held_before, read_exactly = set(), set(own["index"])
+    for stmt in result.statements.sort_values("index").itertuples():
+        # The catalogue query after a successful statement in a transaction is exact; the sampler fills in
+        # the rest: failed statements, and those that must run outside a transaction block (CONCURRENTLY…).
+        exact = stmt.status == "ok" and (stmt.transaction or stmt.index in read_exactly)
+        if stmt.start is None or np.isnan(stmt.start) or exact:
+            continue
+        covered = set(zip(own.loc[own["index"] == stmt.index, "relation"], own.loc[own["index"] == stmt.index, "mode"]))
+        window = mine[(mine["t"] >= stmt.start) & (mine["t"] <= stmt.end)]
+        for (relation, mode), seen in window.groupby(["relation", "mode"]):
+            key = (relation, mode)
+            if key in covered or (stmt.transaction and (stmt.transaction, *key) in held_before):
+                continue
+            end = stmt.tx_end if stmt.status == "failed" else stmt.end
+            rows.append(
+                dict(
+                    index=stmt.index,
+                    relation=relation,
+                    relkind=seen["relkind"].iloc[0],
+                    mode=mode,
+                    start=max(stmt.start, seen["t"].min()),
+                    end=end,
+                    seen="sampler",
+                )
+            )
+        held_before |= {(stmt.transaction, r, m) for r, m in covered}
+    return pd.DataFrame(rows, columns=["index", "relation", "relkind", "mode", "start", "end", "seen"])
+
+
+def lock_waits(result, final_attempt: bool = False) -> pd.Series:
+    """Per statement index: ms the migration waited for its own locks (from the sampler's non-granted rows).
+
+    Over all attempts of a retried statement by default; `final_attempt` for the wait before its locks
+    were finally granted.
+    """
+    pid, interval = result.migration_pid, result.manifest.get("config", {}).get("sample_interval", 0.01)
+    waiting = result.locks[(result.locks["pid"] == pid) & ~result.locks["granted"]]
+    out = {}
+    for stmt in result.statements.itertuples():
+        start = getattr(stmt, "final_start", None) if final_attempt else stmt.start
+        start = stmt.start if start is None or np.isnan(start) else start
+        if start is None or np.isnan(start):
+            continue
+        inside = waiting[(waiting["t"] >= start) & (waiting["t"] <= stmt.end)]
+        if inside.empty:
+            out[stmt.index] = 0.0
+        elif final_attempt or getattr(stmt, "attempts", 1) == 1:
+            out[stmt.index] = (inside["t"].max() - start + interval / 2) * 1000
+        else:  # several attempts: count waiting samples, the pauses between attempts are not waits
+            out[stmt.index] = len(inside) * interval * 1000
+    return pd.Series(out, dtype=float)
+
+
+def blocking(result) -> pd.DataFrame:
+    """Application backends waiting, directly or through the lock queue, on the migration's backend."""
+    pid, app = result.migration_pid, set(result.manifest.get("app_pids", []))
+    activity = result.activity
+    rows = []
+    for t, snap in activity.groupby("t", sort=True):
+        blockers = {p: set(_pids(b)) for p, b in zip(snap["pid"], snap["blocked_by"])}
+        for waiter, direct in blockers.items():
+            if waiter in app and direct and pid in _closure(waiter, blockers):
+                rows.append(dict(t=t, pid=waiter, via="direct" if pid in direct else "queue"))
+    frame = pd.DataFrame(rows, columns=["t", "pid", "via"])
+    frame["index"] = _attribute(result, frame)
+    return frame
+
+
+def _pids(value) -> list[int]:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return []
+    if isinstance(value, str):
+        return [int(p) for p in value.split(",") if p]
+    return [int(p) for p in value]
+
+
+def _closure(waiter: int, blockers: dict[int, set[int]]) -> set[int]:
+    """Every backend `waiter` waits on, following the chain (a queue behind a queued ALTER)."""
+    seen, todo = set(), list(blockers.get(waiter, ()))
+    while todo:
+        p = todo.pop()
+        if p not in seen:
+            seen.add(p)
+            todo.extend(blockers.get(p, ()))
+    return seen
+
+
+def _attribute(result, frame: pd.DataFrame) -> pd.Series:
+    """Blame each blocked sample on the statement whose held lock conflicts with the wait, else the one running."""
+    if frame.empty:
+        return pd.Series([], dtype="Int64")
+    spans = list(lock_spans(result)[["relation", "mode", "start", "end", "index"]].itertuples(index=False))
+    waits = result.locks[~result.locks["granted"]]
+    wanted = {
+        (t, pid): (rel, mode) for t, pid, rel, mode in zip(waits["t"], waits["pid"], waits["relation"], waits["mode"])
+    }
+    running = _running_statement(result)
+    blamed = []
+    for t, pid in zip(frame["t"], frame["pid"]):
+        relation, mode = wanted.get((t, pid), (None, None))
+        culprits = [
+            s.index
+            for s in spans
+            if mode and s.relation == relation and s.start <= t <= s.end and lockmodes.conflicts(s.mode, mode)
+        ]
+        blamed.append(int(min(culprits)) if culprits else running(t))
+    return pd.Series(blamed, index=frame.index, dtype="Int64")
+
+
+def _running_statement(result):
+    executed = result.statements.dropna(subset=["start"]).sort_values("start")
+    starts, indexes = executed["start"].to_numpy(), executed["index"].to_numpy()
+
+    def at(t: float):
+        i = np.searchsorted(starts, t, side="right") - 1
+        return int(indexes[max(i, 0)]) if len(indexes) else None
+
+    return at
+
+
+def blocked_transactions(result) -> pd.DataFrame:
+    """Per application transaction that was blocked: ms blocked and the statement blamed.
+
+    Blocked time runs from the first to the last sample that saw it waiting, plus one interval: robust to a
+    tick the sampler missed, and at most one interval short of the truth.
+    """
+    interval = result.manifest.get("config", {}).get("sample_interval", 0.01)
+    blocked = blocking(result)
+    work = result.workload.reset_index(names="tx")
+    rows = []
+    for pid, samples in blocked.groupby("pid"):
+        samples = samples.sort_values("t", kind="stable")
+        times = samples["t"].to_numpy(dtype=float)
+        txs = work[(work["pid"] == pid) & work["actual_start"].notna() & work["end"].notna()]
+        # Each transaction's samples found by binary search in the sorted times (a boolean mask per
+        # transaction made a long run's analysis quadratic: minutes for a 90 s rehearsal).
+        first = np.searchsorted(times, txs["actual_start"].to_numpy(dtype=float), side="left")
+        last = np.searchsorted(times, txs["end"].to_numpy(dtype=float), side="right")
+        for tx, lo, hi in zip(txs.itertuples(), first, last):
+            if hi > lo:
+                waited = min(times[hi - 1] - times[lo] + interval, tx.end - tx.actual_start)
+                rows.append(
+                    dict(
+                        tx=tx.tx,
+                        kind=tx.kind,
+                        pid=pid,
+                        blocked_ms=waited * 1000,
+                        index=int(samples["index"].iloc[lo:hi].mode().iloc[0]),
+                        ok=tx.ok,
+                    )
+                )
+    return pd.DataFrame(rows, columns=["tx", "kind", "pid", "blocked_ms", "index", "ok"])
+
+
+def phase_of(result, t: pd.Series) -> pd.Series:
+    start, end = result.manifest["migration_start"], result.manifest["migration_end"]
+    return pd.Series(np.where(t < start, "before", np.where(t <= end, "during", "after")), index=t.index)
+
+
+def latency_by_phase(result) -> pd.DataFrame:
+    """p50/p95/p99 latency (from the intended start), throughput and errors before, during, after."""
+    work = result.workload.assign(phase=lambda w: phase_of(result, w["intended_start"]))
+    m = result.manifest
+    seconds = dict(
+        before=m["migration_start"] - m["t0"],
+        during=m["migration_end"] - m["migration_start"],
+        after=max(work["end"].max() - m["migration_end"], 1e-9) if len(work) else 0,
+    )
+    rows = []
+    for phase in PHASES:
+        part = work[work["phase"] == phase]
+        lat = part["latency_ms"]
+        rows.append(
+            dict(
+                phase=phase,
+                transactions=len(part),
+                errors=int((~part["ok"]).sum()),
+                error_rate=float((~part["ok"]).mean()) if len(part) else 0.0,
+                p50_ms=_pct(lat, 50),
+                p95_ms=_pct(lat, 95),
+                p99_ms=_pct(lat, 99),
+                max_ms=float(lat.max()) if len(lat) else None,
+                tx_per_s=len(part) / seconds[phase] if seconds[phase] > 0 else None,
+            )
+        )
+    return pd.DataFrame(rows).set_index("phase")
+
+
+def _pct(values: pd.Series, q: float):
+    return float(np.percentile(values, q)) if len(values) else None
+
+
+def errors_by_kind(result) -> pd.DataFrame:
+    """Failed application transactions grouped by phase, kind and SQLSTATE, with an example message."""
+    work = result.workload.assign(phase=lambda w: phase_of(result, w["intended_start"]))
+    failed = work[~work["ok"]]
+    return (
+        failed.groupby(["phase", "kind", "sqlstate"], dropna=False)
+        .agg(count=("ok", "size"), example=("error", "first"))
+        .reset_index()
+    )

@@ -1,0 +1,117 @@
+"""Production row counts to project to: given (`--production-rows`), read from a real server's catalogue
+through a read-only session (`--production-dsn`), or SF 1's; tables given neither way fall back to SF 1, and
+say so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+import dbserver
+from common.errors import BadInput
+
+ROWS_FORMAT = "TABLE=ROWS[,TABLE=ROWS…], e.g. orders=250000000,order_items=600000000"
+
+
+def parse_production_rows(text: str) -> dict[str, int]:
+    """'orders=250000000,order_items=6e8' → {'public.orders': 250000000, …}."""
+    rows = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        try:
+            count = float(value.replace("_", "").strip())
+        except ValueError:
+            count = float("nan")
+        if not sep or not name.strip() or not np.isfinite(count) or count < 1 or count != int(count):
+            raise BadInput(f"--production-rows {text!r}: expected {ROWS_FORMAT}")
+        rows[qualified(name.strip())] = int(count)
+    return rows
+
+
+def qualified(name: str) -> str:
+    return name if "." in name else f"public.{name}"
+
+
+@dataclass(frozen=True)
+class Production:
+    """Row counts to project to, per table, and where each came from."""
+
+    rows: dict[str, int]
+    source: dict[str, str]  # table → 'given' | 'catalogue' | 'size estimate' | 'SF 1'
+    origin: str  # '--production-rows', the masked URL, or 'SF 1'
+    unknown: tuple[str, ...] = ()  # dataset tables the production server does not have
+    shared_buffers: int | None = None  # bytes: production's when read from it, else the rehearsal server's
+
+    def to_dict(self) -> dict:
+        return dict(
+            origin=self.origin,
+            rows=self.rows,
+            source=self.source,
+            unknown=list(self.unknown),
+            shared_buffers=self.shared_buffers,
+        )
+
+
+def connect_read_only(url: str):
+    """A connection whose every transaction is READ ONLY: the server itself refuses any write."""
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True, options="-c default_transaction_read_only=on")
+
+
+def read_catalogue(url: str, tables) -> dict[str, tuple[float, int]]:
+    """{table: (pg_class.reltuples, pg_total_relation_size)} for the tables the server has."""
+    import psycopg
+
+    query = (
+        "SELECT n.nspname || '.' || c.relname, c.reltuples, pg_total_relation_size(c.oid) "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relkind IN ('r', 'p') AND n.nspname || '.' || c.relname = ANY(%s)"
+    )
+    try:
+        with connect_read_only(url) as conn:
+            return {name: (float(tuples), int(size)) for name, tuples, size in conn.execute(query, (list(tables),))}
+    except psycopg.OperationalError as exc:
+        raise BadInput(
+            f"--production-dsn {dbserver.mask(url)}: cannot connect ({' '.join(str(exc).split())}); check the URL"
+        ) from None
+
+
+def shared_buffers(url: str) -> int:
+    """The server's shared_buffers in bytes (read-only session)."""
+    with connect_read_only(url) as conn:
+        return int(conn.execute("SELECT pg_size_bytes(current_setting('shared_buffers'))").fetchone()[0])
+
+
+def resolve_production(
+    largest, rows: dict | None = None, catalogue: dict | None = None, origin: str = "SF 1", buffers: int | None = None
+) -> Production:
+    """Rows per dataset table: given, else from the catalogue, else SF 1 (rehearsed rows ÷ scale)."""
+    manifest = largest.manifest["dataset_manifest"]
+    sf1 = {f"public.{t}": round(n / largest.manifest["scale"]) for t, n in manifest["rows"].items()}
+    missing = tuple(sorted(set(sf1) - set(catalogue))) if catalogue is not None else ()
+    rows, catalogue = rows or {}, catalogue or {}
+    unknown = sorted(set(rows) - set(sf1))
+    if unknown:
+        raise BadInput(
+            f"--production-rows names {', '.join(unknown)}, not a dataset table; known: {', '.join(sorted(sf1))}"
+        )
+    out, source = {}, {}
+    for table, count in sf1.items():
+        out[table], source[table] = count, "SF 1"
+        if table in rows:
+            out[table], source[table] = rows[table], "given"
+        elif table in catalogue:
+            out[table], source[table] = _from_catalogue(*catalogue[table], manifest, table)
+    return Production(out, source, origin, missing, buffers)
+
+
+def _from_catalogue(reltuples: float, size: int, manifest: dict, table: str) -> tuple[int, str]:
+    if reltuples >= 0:
+        return int(reltuples), "catalogue"
+    # reltuples = -1: never vacuumed or analysed (PostgreSQL 14+); bytes per row as in the rehearsal instead
+    bare = table.split(".", 1)[1]
+    per_row = manifest["table_bytes"][bare] / max(manifest["rows"][bare], 1)
+    return int(size / per_row), "size estimate"

@@ -1,0 +1,106 @@
+"""One rehearsal's parameters: the names are shared by the CLI flags, the notebooks and the manifest."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+from common.errors import BadInput
+
+
+def _option(default, help_text: str):
+    """A config field whose help text the CLI shows (one place for both)."""
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass(frozen=True)
+class RehearsalConfig:
+    scale: float = _option(0.1, "dataset scale factor (1 = production-like, 10 M orders)")
+    seed: int = _option(42, "dataset seed: same scale + seed = same rows")
+    dsn: str | None = _option(None, "PostgreSQL URL; None = the embedded server")
+    rate: float = _option(200.0, "application transactions per second (open loop)")
+    clients: int = _option(8, "application connections")
+    warmup: float = _option(5.0, "seconds of traffic before the migration")
+    cooldown: float = _option(5.0, "seconds of traffic after it")
+    setup: str | None = _option(None, "SQL file run on the scratch copy before traffic (not measured)")
+    keep: bool = _option(False, "keep the scratch database after the run")
+    lock_timeout: int | None = _option(None, "migration's lock_timeout, ms")
+    lock_retries: int = _option(0, "retry a statement that hit lock_timeout this many times")
+    long_transaction: float | None = _option(
+        None, "seconds a long transaction holds a read lock on orders from just before the migration"
+    )
+    rollback: bool = _option(False, "also run the down script under traffic, and verify the round trip")
+    down: str | None = _option(None, "the down script (default: down.sql beside up.sql, or U files)")
+    fail_after: float | None = _option(None, "interrupt the migration this many seconds after it starts")
+    fail_mode: str = _option("cancel", "how --fail-after interrupts: cancel (the statement) or terminate (the backend)")
+    fail_at: int | None = _option(None, "inject a failure where statement N would run")
+    app_statement_timeout: int | None = _option(None, "application's statement_timeout, ms")
+    app_lock_timeout: int | None = _option(None, "application's lock_timeout, ms")
+    sample_interval: float = _option(0.01, "sampler period, seconds")
+    dirt_orphan_items: float = _option(0.0, "share of order_items pointing at no order")
+    dirt_duplicate_emails: float = _option(0.0, "share of customers sharing an email")
+    dirt_null_currency: float = _option(0.0, "share of orders with NULL currency")
+    dirt_bad_transaction_ids: float = _option(0.0, "share of orders with a non-numeric transaction_id")
+    app_queries: str | None = _option(
+        None,
+        "file of the application's SQL (;-separated, $1 placeholders allowed, e.g. from "
+        "pg_stat_statements) checked against the schema before, during and after the migration; "
+        "'workload' = the synthetic app's own queries",
+    )
+    app_versions: str = _option(
+        "current",
+        "query sets the app runs side by side, traffic split evenly, e.g. current,new for an expand/contract rollout",
+    )
+    postgres_bin: str | None = _option(
+        None,
+        "bin directory of another local PostgreSQL (e.g. /usr/lib/postgresql/15/bin) to rehearse "
+        "on; started under data/postgres-<major>",
+    )
+
+    def __post_init__(self):
+        _positive("scale", self.scale)
+        _positive("rate", self.rate)
+        _positive("clients", self.clients)
+        _positive("sample_interval", self.sample_interval)
+        if self.fail_at is not None and (not isinstance(self.fail_at, int) or self.fail_at < 1):
+            raise BadInput(f"fail_at must be a statement number ≥ 1 (see `rehearse plan`), got {self.fail_at!r}")
+        if self.fail_after is not None:
+            _positive("fail_after", self.fail_after)
+        if self.fail_mode not in ("cancel", "terminate"):
+            raise BadInput(f"fail_mode must be cancel or terminate, got {self.fail_mode!r}")
+        if not isinstance(self.lock_retries, int) or self.lock_retries < 0:
+            raise BadInput(f"lock_retries must be a whole number ≥ 0, got {self.lock_retries!r}")
+        if self.long_transaction is not None:
+            _positive("long_transaction", self.long_transaction)
+        for name in ("warmup", "cooldown"):
+            _non_negative(name, getattr(self, name))
+        for name in ("dirt_orphan_items", "dirt_duplicate_emails", "dirt_null_currency", "dirt_bad_transaction_ids"):
+            value = getattr(self, name)
+            if not _is_number(value) or not 0 <= value <= 1:
+                raise BadInput(f"{name} must be a rate between 0 and 1, got {value!r}")
+
+    @classmethod
+    def names(cls) -> set[str]:
+        return {f.name for f in fields(cls)}
+
+    def to_dict(self, mask_dsn: bool = True) -> dict:
+        data = asdict(self)
+        if mask_dsn and self.dsn:
+            from dbserver import mask
+
+            data["dsn"] = mask(self.dsn)
+        return data
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _positive(name: str, value) -> None:
+    if not _is_number(value) or value <= 0:
+        raise BadInput(f"{name} must be a number greater than 0, got {value!r}")
+
+
+def _non_negative(name: str, value) -> None:
+    if not _is_number(value) or value < 0:
+        raise BadInput(f"{name} must be a number of seconds ≥ 0, got {value!r}")

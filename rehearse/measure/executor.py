@@ -1,0 +1,261 @@
+"""Runs a migration statement by statement on its own connection, recording what each one did."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from dataclasses import dataclass, field
+
+import psycopg
+
+from rehearse.measure import catalog
+
+APPLICATION_NAME = "rehearsal-migration"
+# An injected failure raises where statement k would have run: the transaction it belongs to is aborted
+# exactly as a real error there would abort it.
+INJECTED = (
+    "DO $$ BEGIN RAISE EXCEPTION 'injected failure at statement {index} (--fail-at)' USING ERRCODE = 'P0001'; END $$"
+)
+
+
+@dataclass
+class StatementRecord:
+    """What one statement did: timing, outcome, the locks it newly holds, rewrites, scans, WAL."""
+
+    index: int
+    sql: str
+    phase: str  # up | down
+    kind: str
+    transaction: int
+    source: str
+    line: int
+    status: str = "not_run"  # ok | failed | skipped (its transaction failed) | not_run
+    start: float | None = None
+    end: float | None = None
+    tx_end: float | None = None  # when the locks it took were released (commit, rollback, or its own end)
+    tx_outcome: str | None = None  # commit | rollback
+    rows: int | None = None
+    sqlstate: str | None = None
+    error: str | None = None
+    locks: list[dict] = field(default_factory=list)  # [{relation, relkind, mode}] newly held after it
+    rewritten: list[str] = field(default_factory=list)  # relations whose file node changed
+    scanned: list[str] = field(default_factory=list)  # tables read (nearly) in full
+    size_delta_bytes: int = 0
+    dead_tuples: int = 0
+    wal_bytes: int = 0
+    attempts: int = 1  # > 1 when lock timeouts were retried (start is the first attempt's)
+    final_start: float | None = None  # start of the last attempt: its locks are held from there
+
+
+class MigrationExecutor:
+    """Executes `migration.transactions()` in order and stops at the first failure, like a migration tool."""
+
+    def __init__(
+        self,
+        server,
+        dbname: str,
+        lock_timeout_ms: int | None = None,
+        fail_at: int | None = None,
+        lock_retries: int = 0,
+        retry_pause_s: float = 0.5,
+        fail_after: float | None = None,
+        fail_mode: str = "cancel",
+    ):
+        self.fail_at, self.lock_retries, self.retry_pause_s = fail_at, lock_retries, retry_pause_s
+        self.fail_after, self.fail_mode = fail_after, fail_mode
+        self.server = server
+        self.conn = psycopg.connect(server.url(dbname), autocommit=True, application_name=APPLICATION_NAME)
+        if lock_timeout_ms:
+            self.conn.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
+        self.pid = self.conn.info.backend_pid
+        self.version_num = server.version_num
+        catalog.prepare(self.conn, self.version_num)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def run(self, migration, phase: str = "up", first_index: int = 1) -> list[StatementRecord]:
+        """Statements numbered from `first_index` (a rollback run after the migration continues the count)."""
+        records = []
+        failed = False
+        with _interrupter(self, phase):
+            for unit in migration.transactions():
+                unit_records = [_record_for(stmt, phase, first_index - 1) for stmt in unit]
+                records.extend(unit_records)
+                if not failed and not self.conn.broken:
+                    failed = not self._run_unit(unit, unit_records)
+        return records
+
+    def interrupt(self) -> None:
+        """--fail-after: cancel the running statement, or terminate the migration's backend."""
+        function = "pg_terminate_backend" if self.fail_mode == "terminate" else "pg_cancel_backend"
+        with self.server.connect() as conn:
+            conn.execute(f"SELECT {function}(%s)", (self.pid,))
+
+    def _run_unit(self, unit, records) -> bool:
+        """Run a unit; when it fails for lock_timeout (55P03), roll back and try again, pausing in between.
+
+        Retrying a short lock_timeout is the mitigation for a lock queue: the ALTER gives up its place
+        instead of making every application query wait behind it.
+        """
+        first_starts = None
+        for attempt in range(1, self.lock_retries + 2):
+            ok = self._run_unit_once(unit, records)
+            first_starts = first_starts or [r.start for r in records]
+            timed_out = any(r.sqlstate == "55P03" for r in records)
+            if ok or not timed_out or attempt > self.lock_retries:
+                break
+            time.sleep(self.retry_pause_s * attempt)
+            for rec in records:
+                _reset(rec)
+        for rec, start in zip(records, first_starts):
+            rec.attempts, rec.final_start = attempt, rec.start
+            rec.start = start if start is not None else rec.start
+        return ok
+
+    def _run_unit_once(self, unit, records) -> bool:
+        if unit[0].transaction == 0:
+            return self._run_alone(unit[0], records[0])
+        return self._run_transaction(unit, records)
+
+    def _run_alone(self, stmt, rec) -> bool:
+        """A statement run on its own: its locks end with it.
+
+        One that may run in a transaction block is wrapped in BEGIN … COMMIT — the same single-statement
+        transaction auto-commit gives it — so its locks can be read before they are released. CALL and DO
+        are not: their body may COMMIT, which PostgreSQL allows only outside a transaction block.
+        """
+        if stmt.in_transaction_block and stmt.kind not in ("CALL", "DO"):
+            return self._run_transaction([stmt], [rec])
+        catalog.force_stats_flush(self.conn, self.version_num)
+        before = catalog.snapshot(self.conn, in_transaction=False)
+        ok = self._execute(stmt, rec)
+        rec.tx_end, rec.tx_outcome = rec.end, "commit" if ok else "rollback"
+        if not self.conn.broken:  # a terminated backend leaves nothing to measure
+            catalog.force_stats_flush(self.conn, self.version_num)
+            self._compare(before, catalog.snapshot(self.conn, in_transaction=False), rec)
+        return ok
+
+    def _run_transaction(self, unit, records) -> bool:
+        explicit = unit[0].kind == "BEGIN"
+        if not explicit:
+            self.conn.execute("BEGIN")
+        held: set = set()
+        ok = True
+        state = [
+            catalog.snapshot(self.conn, in_transaction=True)
+        ]  # each statement's "after" is the next one's "before"
+        for stmt, rec in zip(unit, records):
+            if not ok:
+                rec.status = "skipped"
+                continue
+            ok = self._run_in_transaction(stmt, rec, held, state)
+        outcome = self._finish(unit, explicit, ok)
+        for rec in records:
+            if rec.status in ("ok", "failed"):
+                rec.tx_end, rec.tx_outcome = time.time(), outcome
+        return ok
+
+    def _run_in_transaction(self, stmt, rec, held: set, state: list) -> bool:
+        if stmt.kind in ("BEGIN", "COMMIT", "ROLLBACK"):
+            ok = self._execute(stmt, rec)
+            if ok and stmt.kind == "BEGIN":  # counters are per transaction: start comparing from inside it
+                state[0] = catalog.snapshot(self.conn, in_transaction=True)
+            return ok
+        ok = self._execute(stmt, rec)
+        if ok:
+            after = catalog.snapshot(self.conn, in_transaction=True)
+            self._compare(state[0], after, rec)
+            state[0] = after
+            now_held = set(after.locks)
+            rec.locks = [dict(relation=r, relkind=k, mode=m) for r, k, m in sorted(now_held - held)]
+            held |= now_held
+        return ok
+
+    def _finish(self, unit, explicit: bool, ok: bool) -> str:
+        """End the transaction: as written when explicit, else COMMIT on success and ROLLBACK on failure."""
+        if not ok:
+            if not self.conn.broken:  # after pg_terminate_backend PostgreSQL has rolled back already
+                self.conn.execute("ROLLBACK")
+            return "rollback"
+        if not explicit:
+            self.conn.execute("COMMIT")
+        return "rollback" if unit[-1].kind == "ROLLBACK" else "commit"
+
+    def _execute(self, stmt, rec) -> bool:
+        injected = rec.phase == "up" and stmt.index == self.fail_at
+        rec.start = time.time()
+        try:
+            cur = self.conn.execute(INJECTED.format(index=stmt.index) if injected else stmt.sql)
+            rec.end = time.time()
+            rec.rows = cur.rowcount if cur.rowcount >= 0 else None
+            rec.status = "ok"
+            return True
+        except psycopg.Error as exc:
+            rec.end = time.time()
+            rec.status = "failed"
+            rec.sqlstate = exc.sqlstate
+            rec.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return False
+
+    def _compare(self, before: catalog.Snapshot, after: catalog.Snapshot, rec: StatementRecord) -> None:
+        rels0, counters0, lsn0 = before.relations, before.counters, before.lsn
+        rels1, counters1, lsn1 = after.relations, after.counters, after.lsn
+        rec.rewritten = sorted(name for name, info in rels1.items() if name in rels0 and rels0[name][1] != info[1])
+        rec.size_delta_bytes = sum(v[2] for v in rels1.values()) - sum(v[2] for v in rels0.values())
+        rec.scanned = _full_scans(rels0, counters0, counters1)
+        rec.dead_tuples = sum(c[2] - counters0.get(name, (0, 0, 0))[2] for name, c in counters1.items())
+        rec.wal_bytes = catalog.wal_bytes_between(self.conn, lsn0, lsn1)
+
+
+def _full_scans(rels0: dict, counters0: dict, counters1: dict) -> list[str]:
+    """Tables whose tuples read (sequential + by index) during the statement reach half their rows."""
+    scanned = []
+    for name, (seq1, idx1, _) in counters1.items():
+        seq0, idx0, _ = counters0.get(name, (0, 0, 0))
+        rows = rels0.get(name, (None, None, None, 0))[3]
+        if rows > 0 and (seq1 - seq0) + (idx1 - idx0) >= 0.5 * rows:
+            scanned.append(name)
+    return sorted(scanned)
+
+
+@contextlib.contextmanager
+def _interrupter(executor: MigrationExecutor, phase: str):
+    """A timer that interrupts the migration `fail_after` seconds after it starts (up phase only)."""
+    if executor.fail_after is None or phase != "up":
+        yield
+        return
+    timer = threading.Timer(executor.fail_after, executor.interrupt)
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _reset(rec: StatementRecord) -> None:
+    """Back to not-run, keeping what identifies the statement."""
+    fresh = StatementRecord(
+        index=rec.index,
+        sql=rec.sql,
+        phase=rec.phase,
+        kind=rec.kind,
+        transaction=rec.transaction,
+        source=rec.source,
+        line=rec.line,
+    )
+    rec.__dict__.update(fresh.__dict__)
+
+
+def _record_for(stmt, phase: str, offset: int) -> StatementRecord:
+    transaction = stmt.transaction + (offset if stmt.transaction else 0)
+    return StatementRecord(
+        index=stmt.index + offset,
+        sql=stmt.sql,
+        phase=phase,
+        kind=stmt.kind,
+        transaction=transaction,
+        source=stmt.source,
+        line=stmt.line,
+    )

@@ -1,0 +1,61 @@
+"""The tested-rollback check: up, then down, on a quiet copy; is the baseline schema and data back?
+
+Run without traffic so that every difference is the migration's doing, not the application's writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import dbserver
+from rehearse.measure import state
+from rehearse.measure.executor import MigrationExecutor
+
+
+@dataclass
+class RollbackReport:
+    tested: bool  # False when the migration has no down script
+    restored: bool = False  # schema identical and no baseline row lost
+    schema_diff: list[str] = field(default_factory=list)
+    rows_lost: int = 0
+    rows_lost_by_table: dict[str, int] = field(default_factory=dict)
+    up_error: dict | None = None  # {statement, sqlstate, message} when up failed (down then recovers)
+    down_error: dict | None = None
+    leftovers: list[str] = field(default_factory=list)  # after up: INVALID indexes, NOT VALID constraints
+    reapplied: bool | None = None  # up ran again cleanly after the round trip
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def verify_rollback(
+    server, template: str, migration, reapply: bool = True, lock_timeout_ms: int | None = None
+) -> RollbackReport:
+    """Up, down (and up again) on a fresh clone of `template`, compared with the clone's baseline."""
+    if migration.down is None:
+        return RollbackReport(tested=False)
+    with dbserver.clone(server, template) as scratch, server.connect(scratch) as conn:
+        baseline = state.schema(conn)
+        hashed = state.fingerprint(conn)
+        report = RollbackReport(tested=True)
+        report.up_error = _apply(server, scratch, migration, lock_timeout_ms)
+        report.leftovers = state.leftovers(baseline, state.schema(conn))
+        report.down_error = _apply(server, scratch, migration.down, lock_timeout_ms)
+        report.schema_diff = state.schema_diff(baseline, state.schema(conn))
+        report.rows_lost_by_table = state.rows_lost(conn, hashed)
+        report.rows_lost = sum(report.rows_lost_by_table.values())
+        report.restored = not report.down_error and not report.schema_diff and not report.rows_lost
+        if reapply and report.restored and not report.up_error:
+            report.reapplied = _apply(server, scratch, migration, lock_timeout_ms) is None
+        return report
+
+
+def _apply(server, scratch: str, migration, lock_timeout_ms: int | None) -> dict | None:
+    """Run a migration; the first failure as {statement, sqlstate, message}, or None."""
+    executor = MigrationExecutor(server, scratch, lock_timeout_ms=lock_timeout_ms)
+    try:
+        records = executor.run(migration)
+    finally:
+        executor.close()
+    failed = next((r for r in records if r.status == "failed"), None)
+    return None if failed is None else dict(statement=failed.index, sqlstate=failed.sqlstate, message=failed.error)

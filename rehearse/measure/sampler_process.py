@@ -1,0 +1,62 @@
+"""The sampler in a process of its own, so the application's threads cannot delay its 10 ms ticks.
+
+Both share Python's global interpreter lock when they live in one process: at a few hundred transactions
+per second the sampler then misses ticks and slows the application down (bench/fidelity.py measures it).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import signal
+
+from common.errors import RehearsalError
+from rehearse.measure.sampler import Sampler, SamplerFrames
+
+_START_TIMEOUT_S = 60
+
+
+def _child(server, dbname: str, interval: float, load_every: int, pipe) -> None:
+    # Ctrl-C reaches the whole process group; the parent decides when sampling ends and asks for the data.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sampler = Sampler(server, dbname, interval=interval, load_every=load_every)
+    sampler.start()
+    pipe.send("started")
+    pipe.recv()  # the parent's stop request
+    pipe.send(sampler.stop())
+
+
+class SamplerProcess:
+    """Same start()/stop() as Sampler; stop() returns the child's SamplerFrames."""
+
+    def __init__(self, server, dbname: str, interval: float = 0.01, load_every: int = 10):
+        context = mp.get_context("spawn")  # never fork a process that runs threads and open connections
+        self._pipe, child_end = context.Pipe()
+        self._process = context.Process(
+            target=_child, daemon=True, name="rehearsal-sampler", args=(server, dbname, interval, load_every, child_end)
+        )
+
+    def start(self) -> None:
+        self._process.start()
+        if not self._pipe.poll(_START_TIMEOUT_S) or self._pipe.recv() != "started":
+            self._process.kill()
+            raise RehearsalError("the sampler process did not start; run again with --debug to see why")
+
+    def stop(self) -> SamplerFrames:
+        try:
+            self._pipe.send("stop")
+            if self._pipe.poll(60):
+                return self._pipe.recv()
+            raise RehearsalError("the sampler process did not answer; its samples are lost")
+        except (EOFError, BrokenPipeError):
+            raise RehearsalError("the sampler process died; run again with --debug to see why") from None
+        finally:
+            self._process.join(5)
+            if self._process.is_alive():
+                self._process.kill()
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,169 @@
+"""The sampler's SQL, one statement per snapshot kind, shaped for the PostgreSQL version at hand."""
+
+from __future__ import annotations
+
+# Every snapshot comes back as ONE row of arrays (one array per output column), so a tick is one
+# round-trip and psycopg parses it in binary without a Python object per row. array_agg over no rows
+# gives NULL, which the caller reads as an empty list.
+
+# Output columns and their pandas dtypes, in the order the SQL returns them ("str": NaN when NULL).
+_COUNT = "Int64"  # nullable integer
+LOCK_COLUMNS = {
+    "pid": "int64",
+    "locktype": "str",
+    "relation": "str",
+    "relkind": "str",
+    "mode": "str",
+    "granted": "bool",
+    "waitstart": "float64",
+    "transactionid": _COUNT,
+    "virtualxid": "str",
+}
+ACTIVITY_COLUMNS = {
+    "pid": "int64",
+    "application_name": "str",
+    "backend_type": "str",
+    "state": "str",
+    "wait_event_type": "str",
+    "wait_event": "str",
+    "blocked_by": "object",
+    "xact_start": "float64",
+    "query_start": "float64",
+    "backend_xid": _COUNT,
+    "query": "str",
+}
+PROGRESS_COLUMNS = {
+    "pid": "int64",
+    "view": "str",
+    "command": "str",
+    "phase": "str",
+    "relation": "str",
+    "blocks_total": _COUNT,
+    "blocks_done": _COUNT,
+    "tuples_total": _COUNT,
+    "tuples_done": _COUNT,
+}
+LOAD_COLUMNS = {
+    name: "int64"
+    for name in (
+        "numbackends",
+        "xact_commit",
+        "xact_rollback",
+        "tup_returned",
+        "tup_fetched",
+        "tup_inserted",
+        "tup_updated",
+        "tup_deleted",
+        "blks_read",
+        "blks_hit",
+        "temp_bytes",
+        "deadlocks",
+    )
+}
+LOAD_COLUMNS |= {"wal_bytes": "float64", "checkpoints": "int64"}
+
+# Relation oids are per database: only locks in this database (or on shared catalogs, database 0)
+# can be named through this database's pg_class.
+_QUALIFIED = "n.nspname || '.' || c.relname"
+_THIS_DB = "(SELECT oid FROM pg_database WHERE datname = current_database())"
+
+
+def _epoch(expr: str) -> str:
+    # extract() returns numeric from PostgreSQL 14 on; float8 keeps the arrays cheap to parse.
+    return f"extract(epoch FROM {expr})::float8"
+
+
+def _activity_cte() -> str:
+    # pg_blocking_pids() takes every lock-manager partition lock, so it is asked only for backends
+    # actually waiting on a heavyweight lock (wait_event_type 'Lock'); everyone else gets ''.
+    return f"""
+    a AS MATERIALIZED (
+      SELECT pid, application_name, backend_type, state, wait_event_type, wait_event,
+             CASE WHEN wait_event_type = 'Lock'
+                  THEN array_to_string(pg_blocking_pids(pid), ',') ELSE '' END AS blocked_by,
+             {_epoch("xact_start")} AS xact_start, {_epoch("query_start")} AS query_start,
+             backend_xid::text::bigint AS backend_xid, left(query, 200) AS query
+        FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid())"""
+
+
+def _locks_cte(version_num: int) -> str:
+    # waitstart appeared in PostgreSQL 14. Granted locks other than 'relation' (every transaction
+    # holds its own virtualxid/transactionid) are dropped as noise; a waiting lock of any type is kept:
+    # a row-lock wait shows as a non-granted 'transactionid' (or 'tuple') lock.
+    # Names are looked up once per distinct oid, not per lock: half the cost with hundreds of locks.
+    waitstart = _epoch("l.waitstart") if version_num >= 140000 else "NULL::float8"
+    return f"""
+    l0 AS MATERIALIZED (
+      SELECT l.pid, l.locktype, l.database, l.relation AS relid, l.mode, l.granted,
+             {waitstart} AS waitstart, l.transactionid::text::bigint AS transactionid, l.virtualxid
+        FROM pg_locks l
+       WHERE l.pid IN (SELECT pid FROM a) AND (l.locktype = 'relation' OR NOT l.granted)),
+    r AS (
+      SELECT c.oid, {_QUALIFIED} AS relation, c.relkind::text AS relkind
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.oid = ANY (ARRAY(SELECT DISTINCT relid FROM l0 WHERE database IN (0, {_THIS_DB})))),
+    l AS (SELECT l0.*, r.relation, r.relkind FROM l0 LEFT JOIN r ON r.oid = l0.relid)"""
+
+
+_PROGRESS_VIEWS = {
+    # view: (command, blocks_total, blocks_done, tuples_total, tuples_done); NULL where it has none.
+    "create_index": ("command", "blocks_total", "blocks_done", "tuples_total", "tuples_done"),
+    "cluster": ("command", "heap_blks_total", "heap_blks_scanned", "NULL::bigint", "heap_tuples_scanned"),
+    "vacuum": ("NULL::text", "heap_blks_total", "heap_blks_scanned", "NULL::bigint", "NULL::bigint"),
+    "analyze": ("NULL::text", "sample_blks_total", "sample_blks_scanned", "NULL::bigint", "NULL::bigint"),
+}
+
+
+def _progress_cte() -> str:
+    selects = [
+        f"SELECT pid, '{view}'::text AS view, {cmd} AS command, phase, relid, {bt} AS blocks_total, "
+        f"{bd} AS blocks_done, {tt} AS tuples_total, {td} AS tuples_done "
+        f"FROM pg_stat_progress_{view} WHERE datname = current_database()"
+        for view, (cmd, bt, bd, tt, td) in _PROGRESS_VIEWS.items()
+    ]
+    union = "\n      UNION ALL ".join(selects)
+    return f"""
+    p AS (
+      SELECT p.pid, p.view, p.command, p.phase, {_QUALIFIED} AS relation, p.blocks_total,
+             p.blocks_done, p.tuples_total, p.tuples_done
+        FROM ({union}) p
+        LEFT JOIN pg_class c ON c.oid = p.relid
+        LEFT JOIN pg_namespace n ON n.oid = c.relnamespace)"""
+
+
+def _aggregate(alias: str, prefix: str, columns: list[str]) -> str:
+    arrays = ", ".join(f"array_agg({col}) AS {prefix}_{col}" for col in columns)
+    return f"(SELECT {arrays} FROM {alias}) {alias}{alias}"
+
+
+def snapshot_sql(version_num: int) -> str:
+    """Locks, activity and progress of the current database as one row of arrays (sampler excluded)."""
+    return (
+        f"WITH {_activity_cte()},{_locks_cte(version_num)},{_progress_cte()}\n"
+        f"SELECT * FROM {_aggregate('a', 'a', ACTIVITY_COLUMNS)}, "
+        f"{_aggregate('l', 'l', LOCK_COLUMNS)}, {_aggregate('p', 'p', PROGRESS_COLUMNS)}"
+    )
+
+
+def _checkpoints(version_num: int) -> str:
+    # Checkpoint counters moved from pg_stat_bgwriter to pg_stat_checkpointer in 17; the timed counter
+    # also counts checkpoints skipped on an idle server, so 18's num_done (completed ones) is preferred.
+    if version_num >= 180000:
+        return "(SELECT num_done FROM pg_stat_checkpointer)"
+    if version_num >= 170000:
+        return "(SELECT num_timed + num_requested FROM pg_stat_checkpointer)"
+    return "(SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)"
+
+
+def load_sql(version_num: int) -> str:
+    """Cumulative counters of the current database, WAL bytes since the LSN given as %s, checkpoints."""
+    # pg_wal_lsn_diff exists on every supported version (pg_stat_wal only from 14).
+    counters = ", ".join(list(LOAD_COLUMNS)[:-2])
+    return (
+        f"SELECT {counters}, pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)::float8, "
+        f"{_checkpoints(version_num)} FROM pg_stat_database WHERE datname = current_database()"
+    )
+
+
+WAL_LSN_SQL = "SELECT pg_current_wal_lsn()::text"

@@ -1,0 +1,108 @@
+"""The review-meeting page for one run: verdict first, findings, figures, projection, warnings, manifest.
+
+`write(run_id)` executes notebooks/report.ipynb with papermill and converts it to one self-contained HTML
+page with the code hidden; the helpers below are what that notebook shows.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from rehearse.present.notebooks import execute, reports_dir, to_html
+from rehearse.sql import locks as lockmodes
+
+COLOURS = {"green": "#2e7d32", "amber": "#ef8f00", "red": "#c62828"}
+
+
+def write(run_id: str) -> Path:
+    """Execute the report notebook for `run_id`; returns the HTML page's path."""
+    out = reports_dir()
+    executed = execute(Path(__file__).with_name("report.ipynb"), {"run_id": run_id}, out / f"{run_id}.ipynb")
+    return to_html(executed, out / f"{run_id}.html", hide_code=True)
+
+
+def judge(result):
+    """The verdict, with the static rules when the migration's files are still where they were."""
+    from rehearse.verdicts.judge import verdict
+
+    path = result.manifest.get("path")
+    return verdict(result, path if path and Path(path).exists() else None, projection=result.manifest.get("projection"))
+
+
+def verdict_banner(judged) -> str:
+    colour = COLOURS[judged.level]
+    reasons = "".join(f"<li>{html.escape(r)}</li>" for r in judged.reasons[:5])
+    return (
+        f"<div style='border-left:12px solid {colour};padding:8px 16px;font-size:15px'>"
+        f"<b style='color:{colour};font-size:22px'>{judged.level.upper()}</b> — "
+        f"{html.escape(str(judged.summary.get('migration')))}<ul>{reasons}</ul></div>"
+    )
+
+
+def statement_table(result) -> pd.DataFrame:
+    from rehearse.analysis.summary import summary
+    from rehearse.present.console import statement_table as table
+
+    return table(summary(result))
+
+
+def projection_text(result) -> str:
+    projection = result.manifest.get("projection")
+    if not projection:
+        return (
+            "No projection: this run was rehearsed at one scale. Rehearse with "
+            "`--scales 0.01,0.03,0.1` to project durations and lock holds to production size."
+        )
+    rows = [
+        f"| {i} | {p.get('rows'):,} | {p['duration_ms'] / 1000:.1f} s ({p['low_ms'] / 1000:.1f}–"
+        f"{p['high_ms'] / 1000:.1f}) | {p.get('model')} |"
+        for i, p in sorted(projection.items(), key=lambda x: int(x[0]))
+    ]
+    return "| statement | rows | projected duration | model |\n|---|---|---|---|\n" + "\n".join(rows)
+
+
+def warnings_text(result) -> str:
+    """Risks the numbers alone do not show, e.g. the lock queue behind a long-running query."""
+    strong = result.statements[
+        result.statements["kind"].isin(["ALTER TABLE", "DROP TABLE", "TRUNCATE", "LOCK", "CREATE INDEX", "REINDEX"])
+    ]
+    lines = []
+    lock_timeout = (result.manifest.get("config") or {}).get("lock_timeout")
+    impact_modes = set(result.statement_locks["mode"]) if len(result.statement_locks) else set()
+    if any(lockmodes.blocks_reads(m) for m in impact_modes) and not lock_timeout:
+        lines.append(
+            "**Lock queue risk**: a statement needs ACCESS EXCLUSIVE. Behind one long query (a report, a "
+            "session idle in transaction) it waits, and every application query queues behind it. "
+            "Set `lock_timeout` (e.g. 2 s) and retry (`--lock-timeout 2000 --lock-retries 5`); "
+            "rehearse it with `--long-transaction 30`."
+        )
+    elif len(strong) and not lock_timeout:
+        lines.append("**No lock_timeout**: a blocking statement would wait indefinitely behind a long query.")
+    return "\n\n".join(lines) or "No further warnings."
+
+
+def state_text(result) -> str:
+    state = result.manifest.get("state_after") or {}
+    parts = [f"**Schema after the run**: {len(state.get('schema_diff', []))} difference(s) from the baseline."]
+    parts += [f"- {line}" for line in state.get("schema_diff", [])[:20]]
+    if state.get("leftovers"):
+        parts.append("**Leftovers to clean up before a retry**: " + "; ".join(state["leftovers"]))
+    rollback = result.manifest.get("rollback")
+    if rollback is None:
+        parts.append("**Rollback**: not rehearsed (run with `--rollback`). An untested rollback is a risk in itself.")
+    elif not rollback["tested"]:
+        parts.append("**Rollback**: the migration has no down script.")
+    else:
+        verdict = "restores the baseline" if rollback["restored"] else "does NOT restore the baseline"
+        parts.append(f"**Rollback** (up, down, up on a quiet copy): {verdict}; rows lost: {rollback['rows_lost']:,}.")
+        parts += [f"- {line}" for line in rollback["schema_diff"][:20]]
+    return "\n".join(parts)
+
+
+def manifest_table(result) -> pd.DataFrame:
+    shown = {k: v for k, v in result.manifest.items() if k not in ("dataset_manifest", "app_pids")}
+    return pd.DataFrame({"value": {k: json.dumps(v, default=str)[:300] for k, v in shown.items()}})

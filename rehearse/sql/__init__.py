@@ -1,0 +1,1 @@
+"""Reading migrations: the format readers, pglast splitting, statement kinds, transaction units, the plan and lock rules."""
