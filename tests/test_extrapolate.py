@@ -15,7 +15,7 @@ from rehearse.extrapolate import fit as _fit
 from rehearse.extrapolate import production as prod
 from rehearse.extrapolate import scales as extrapolate
 from rehearse.measure.result import load
-from rehearse.present.plots.extrapolation import extrapolation as extrapolation_plot
+from rehearse.present.plots import extrapolation as extrapolation_plot
 
 N = np.array([2e4, 4e4, 8e4, 1.6e5])
 TINY = dict(warmup=0.3, cooldown=0.3, rate=50, clients=4)

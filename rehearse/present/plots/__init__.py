@@ -14,6 +14,7 @@ import numpy as np
 from common.errors import BadInput
 from rehearse.present.plots._axes import _figure, _mark_all, _migration_window, _note, _time_axes
 from rehearse.present.plots._compare import _COMPARE_METRICS, _compare_bars, _compare_series, key_numbers
+from rehearse.present.plots._extrapolation import extrapolation
 from rehearse.present.plots._load import _LOAD_PANELS, _has_load, _not_measured
 from rehearse.present.plots._locks import (
     _TABLE_KINDS,
@@ -42,6 +43,7 @@ __all__ = [
     "load",
     "overview",
     "compare",
+    "extrapolation",
     "key_numbers",
     "lock_colour",
     "FONT",
