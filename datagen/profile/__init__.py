@@ -5,4 +5,16 @@ from datagen.profile.files import from_files
 from datagen.profile.model import VERSION, Column, Holds, Profile, Query, Rates, Source, Table, load
 from datagen.profile.server import from_server
 
-__all__ = ["Column", "Holds", "Profile", "Query", "Rates", "Source", "Table", "VERSION", "from_files", "from_server", "load"]
+__all__ = [
+    "Column",
+    "Holds",
+    "Profile",
+    "Query",
+    "Rates",
+    "Source",
+    "Table",
+    "VERSION",
+    "from_files",
+    "from_server",
+    "load",
+]

@@ -3,7 +3,8 @@
 Tables come from pg_class (sizes by pg_relation_size and friends, which read file sizes), activity from
 pg_stat_user_tables divided by the seconds since the statistics reset, columns from pg_attribute joined
 to pg_stats, whose anyarray columns are read as text[] (`::text::text[]`): each value in PostgreSQL's
-text output, whatever the column's type.
+text output, whatever the column's type. `real` statistics go through text (`::text::float8`) so that
+0.1 reads 0.1, as pg_dump --statistics-only writes it, not 0.10000000149011612.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ ORDER BY n.nspname, c.relname"""
 # its own (inherited = false; a table with old-style inheritance children has both rows).
 _COLUMNS = f"""
 SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
-       s.null_frac::float8, s.avg_width, s.n_distinct::float8,
-       s.most_common_vals::text::text[], s.most_common_freqs::float8[],
-       s.histogram_bounds::text::text[], s.correlation::float8
+       s.null_frac::text::float8, s.avg_width, s.n_distinct::text::float8,
+       s.most_common_vals::text::text[], s.most_common_freqs::text::float8[],
+       s.histogram_bounds::text::text[], s.correlation::text::float8
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
