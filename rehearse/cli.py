@@ -9,6 +9,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from common.errors import BadInput, RehearsalError
+from rehearse import cli_profile
 from rehearse.measure.config import RehearsalConfig
 
 EXIT_OK, EXIT_MIGRATION_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -101,6 +102,7 @@ def _build_parser() -> argparse.ArgumentParser:
     plan.add_argument("path")
     plan.add_argument("--json", metavar="FILE", help="write the plan as JSON here")
     _add_check(sub)
+    cli_profile.add_parser(sub)
     return parser
 
 
@@ -301,6 +303,7 @@ def _cmd_check(args) -> int:
 
 
 COMMANDS["check"] = _cmd_check
+COMMANDS["profile"] = cli_profile.command
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def from_files(
     parsed = read_schema(str(schema), _read(schema, "--schema"))
     counts = parse_rows(rows, set(parsed.tables)) if isinstance(rows, str) or rows is None else dict(rows)
     stats = read_statistics(str(statistics), _read(statistics, "--statistics"), parsed) if statistics else Statistics()
-    tables = tuple(_table(name, kind, columns, stats, counts) for name, (kind, columns) in parsed.tables.items())
+    tables = tuple(_table(name, *parsed.tables[name], stats, counts) for name in sorted(parsed.tables))
     notes = [f"schema: {Path(schema).name} (pg_dump --schema-only)", _stats_note(statistics, stats, counts, tables)]
     if not values:
         tables, dropped = drop_values(tables, parsed.domains)
@@ -75,7 +75,8 @@ def _table(name: str, kind: str, columns: list[Column], stats: Statistics, count
 
 def _stats_note(statistics, stats: Statistics, counts: dict, tables: tuple[Table, ...]) -> str:
     unknown = [t.qualified for t in tables if t.reltuples < 0]
-    rows = f"; no row count for {', '.join(unknown)}" if unknown else ""
+    more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+    rows = f"; no row count for {', '.join(unknown[:5])}{more}" if unknown else ""
     if not statistics:
         return f"statistics: none; row counts from --rows, column values follow per-type defaults{rows}"
     given = f"; --rows overrides {', '.join(sorted(counts))}" if counts else ""

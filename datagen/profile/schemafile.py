@@ -3,7 +3,8 @@ types, its domains, and the names of the other relations statistics may be about
 
 The file must be pg_dump output (its header, or the `search_path` line pg_dump always writes: Rails'
 structure.sql keeps only the latter) and must hold no rows (`COPY … FROM stdin`, `INSERT`): a profile
-carries the schema, never the data. psql meta-commands (`\\restrict`, `\\connect`) are dropped first.
+carries the schema, never the data; Rails' migration versions are the one exception, left out of the
+profile's schema. psql meta-commands (`\\restrict`, `\\connect`) are dropped first.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datagen.profile.session import strip_meta_commands
 
 PG_DUMP_MARKS = ("-- PostgreSQL database dump", "SELECT pg_catalog.set_config('search_path', '', false);")
 FIX = "make it with pg_dump --schema-only"
+RAILS_TABLES = ("schema_migrations", "ar_internal_metadata")
 # format_type() spells pg_catalog's types this way; the parser gives their internal names.
 TYPE_NAMES = {
     "int2": "smallint",
@@ -52,11 +54,23 @@ def read_schema(path: str, text: str) -> Schema:
         raise BadInput(f"--schema {path} is not pg_dump output (no pg_dump header or search_path line); {FIX}")
     sql = strip_meta_commands(text)
     schema = Schema(sql, _dumped_from(text))
+    bookkeeping = []
     for raw in parse("--schema", path, sql):
-        _collect(schema, raw.stmt, path)
+        if _is_rails_bookkeeping(raw.stmt):
+            bookkeeping.append((raw.stmt_location, raw.stmt_location + raw.stmt_len))
+        else:
+            _collect(schema, raw.stmt, path)
+    for start, end in reversed(bookkeeping):  # the generator starts from an empty migration history
+        schema.sql = schema.sql[:start] + schema.sql[end:].removeprefix(";")
     if not schema.tables:
         raise BadInput(f"--schema {path} creates no table; {FIX} of the database to profile")
     return schema
+
+
+def _is_rails_bookkeeping(stmt) -> bool:
+    """Rails appends `INSERT INTO "schema_migrations" (version) VALUES …` to its pg_dump: the versions of
+    its migrations, not rows of the application, so it is left out rather than refused."""
+    return isinstance(stmt, ast.InsertStmt) and stmt.relation.relname in RAILS_TABLES
 
 
 def _dumped_from(text: str) -> str | None:
