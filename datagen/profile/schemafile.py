@@ -9,6 +9,7 @@ profile's schema. psql meta-commands (`\\restrict`, `\\connect`) are dropped fir
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from pglast import ast, parse_sql
@@ -20,6 +21,7 @@ from datagen.profile.session import strip_meta_commands
 
 PG_DUMP_MARKS = ("-- PostgreSQL database dump", "SELECT pg_catalog.set_config('search_path', '', false);")
 FIX = "make it with pg_dump --schema-only"
+_COPY_DATA = re.compile(r"^COPY .* FROM stdin;$", re.MULTILINE)
 RAILS_TABLES = ("schema_migrations", "ar_internal_metadata")
 # format_type() spells pg_catalog's types this way; the parser gives their internal names.
 TYPE_NAMES = {
@@ -52,6 +54,8 @@ def read_schema(path: str, text: str) -> Schema:
     """Parse `text` (the contents of `path`); BadInput in one line when it is not a usable schema dump."""
     if not any(mark in text for mark in PG_DUMP_MARKS):
         raise BadInput(f"--schema {path} is not pg_dump output (no pg_dump header or search_path line); {FIX}")
+    if _COPY_DATA.search(text):  # a data section does not even parse as SQL: say what it is first
+        raise BadInput(f"--schema {path} holds table rows (COPY … FROM stdin); {FIX}: a profile never carries rows")
     sql = strip_meta_commands(text)
     schema = Schema(sql, _dumped_from(text))
     bookkeeping = []
