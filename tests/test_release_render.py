@@ -13,23 +13,60 @@ from rehearse.present.release.sarif import FINGERPRINT, sarif
 
 
 def _statement(index: int, sql: str, verdict: str, findings: list[str], line: int) -> dict:
-    return dict(index=index, sql=sql, source="db/V2__orders.sql", line=line, verdict=verdict, finding_ids=findings,
-                reasons=[f"reason for {f}" for f in findings], strongest_lock="AccessExclusiveLock",
-                lock_hold_ms=2900.0, duration_ms=3000.0, rewrote=True, scanned=True, blocked_app_tx=8,
-                delayed_app_tx=600, projection=dict(rows=10_000_000, hold_ms=480_000.0, hold_low_ms=300_000.0,
-                                                    hold_high_ms=700_000.0, duration_ms=490_000.0))
+    return dict(
+        index=index,
+        sql=sql,
+        source="db/V2__orders.sql",
+        line=line,
+        verdict=verdict,
+        finding_ids=findings,
+        reasons=[f"reason for {f}" for f in findings],
+        strongest_lock="AccessExclusiveLock",
+        lock_hold_ms=2900.0,
+        duration_ms=3000.0,
+        rewrote=True,
+        scanned=True,
+        blocked_app_tx=8,
+        delayed_app_tx=600,
+        projection=dict(
+            rows=10_000_000, hold_ms=480_000.0, hold_low_ms=300_000.0, hold_high_ms=700_000.0, duration_ms=490_000.0
+        ),
+    )
 
 
 def _release(migrations: int = 2, statements: int = 2) -> dict:
     ms = []
     for m in range(migrations):
-        st = [_statement(i, f"ALTER TABLE orders ALTER COLUMN c{i} TYPE bigint -- {m}", "red",
-                         ["R001-table-rewrite", "R002-access-exclusive"], 3 + i) for i in range(1, statements + 1)]
-        ms.append(dict(name=f"V{m + 1}__orders", verdict="red", statements=st, report=f"runs/{m}.html",
-                       workload={"before": {"p99_ms": 12.0}, "during": {"p99_ms": 3100.0, "errors": 407}},
-                       rollback={"tested": True, "restored": m == 0}))
-    return dict(name="release 42", decision="no-go", why="V1 rewrites orders under an exclusive lock.",
-                migrations=ms, scale=0.1, seed=42, postgres_version="18.1", review_id="r1")
+        st = [
+            _statement(
+                i,
+                f"ALTER TABLE orders ALTER COLUMN c{i} TYPE bigint -- {m}",
+                "red",
+                ["R001-table-rewrite", "R002-access-exclusive"],
+                3 + i,
+            )
+            for i in range(1, statements + 1)
+        ]
+        ms.append(
+            dict(
+                name=f"V{m + 1}__orders",
+                verdict="red",
+                statements=st,
+                report=f"runs/{m}.html",
+                workload={"before": {"p99_ms": 12.0}, "during": {"p99_ms": 3100.0, "errors": 407}},
+                rollback={"tested": True, "restored": m == 0},
+            )
+        )
+    return dict(
+        name="release 42",
+        decision="no-go",
+        why="V1 rewrites orders under an exclusive lock.",
+        migrations=ms,
+        scale=0.1,
+        seed=42,
+        postgres_version="18.1",
+        review_id="r1",
+    )
 
 
 def test_sarif_is_valid_sarif_2_1_0_with_one_result_per_finding():
