@@ -60,6 +60,8 @@ def _build_parser() -> argparse.ArgumentParser:
     _config_flags(gen, only=("scale", "seed", "dsn", "postgres_bin") + DIRT_FIELDS)
     gen.add_argument("--rebuild", action="store_true", help="rebuild even if the template exists")
     gen.add_argument("--info", action="store_true", help="print the template's manifest, build nothing")
+    gen.add_argument("--profile", metavar="FILE", help="build a twin of the schema in this profile (rehearse profile)")
+    gen.add_argument("--workers", type=int, default=2, metavar="N", help="threads generating and loading (twin)")
 
     srv = sub.add_parser("server", help="the embedded PostgreSQL")
     srv.add_argument("action", choices=["start", "stop", "status"])
@@ -126,6 +128,11 @@ def _options(args, names) -> dict:
 
 def _cmd_datagen(args) -> int:
     import datagen
+
+    if args.profile:
+        from rehearse.cli_twin import datagen_twin
+
+        return datagen_twin(args)
 
     opts = _options(args, ("scale", "seed", "dsn", "postgres_bin") + DIRT_FIELDS)
     config = RehearsalConfig(**opts)  # validates scale and rates the same way everywhere

@@ -1,0 +1,99 @@
+"""One (table, chunk) of rows: seeded by (seed, table, column, chunk), so any worker makes the same rows."""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from datagen.twin import plan as planning
+from datagen.twin import values
+from datagen.twin.plan import CHUNK, ColumnPlan
+
+CSV = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+
+
+@dataclass
+class TablePlan:
+    name: str  # schema-qualified
+    rows: int
+    columns: list[ColumnPlan]  # the loaded ones (generated columns are left to the server)
+
+    @property
+    def chunks(self) -> int:
+        return math.ceil(self.rows / CHUNK)
+
+    def copy_sql(self) -> str:
+        names = ", ".join(_quote(c.name) for c in self.columns)
+        schema, table = self.name.split(".", 1)
+        return f"COPY {_quote(schema)}.{_quote(table)} ({names}) FROM STDIN (FORMAT csv)"
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def rows_in(table: TablePlan, chunk: int) -> int:
+    return min(CHUNK, table.rows - chunk * CHUNK)
+
+
+def csv_chunk(table: TablePlan, seed: int, chunk: int) -> bytes:
+    """The chunk as COPY CSV: NULL unquoted and empty, every string quoted (so '' stays an empty string)."""
+    arrays = [column_chunk(c, seed, chunk) for c in table.columns]
+    out = io.BytesIO()
+    pacsv.write_csv(pa.table(arrays, names=[f"c{i}" for i in range(len(arrays))]), out, CSV)
+    return out.getvalue()
+
+
+def column_chunk(plan: ColumnPlan, seed: int, chunk: int) -> pa.Array:
+    n = rows_in_plan(plan, chunk)
+    rng = np.random.default_rng([seed, plan.salt, chunk])
+    per = planning.counts(plan, n)
+    codes = rng.permutation(np.repeat(np.arange(len(per)) - 1, per))  # -1 NULL, 0… MCV, last: the rest
+    m = len(plan.mcv)
+    rest = codes == m
+    first = (chunk * CHUNK // CHUNK) * int(planning.counts(plan, CHUNK)[-1])
+    rank = first + np.arange(int(rest.sum()), dtype=np.int64)
+    k = _domain_index(plan, rank)
+    index = codes.astype(np.int64)
+    index[rest] = m + np.arange(int(rest.sum()))
+    combined = pa.concat_arrays([values.mcv_array(plan), values.domain(plan, k)]) if m else values.domain(plan, k)
+    if not m and not (codes < 0).any():
+        return combined
+    taken = pa.array(np.where(codes < 0, 0, index), mask=codes < 0)
+    return pc.take(combined, taken) if len(combined) else pa.nulls(n, combined.type)
+
+
+def rows_in_plan(plan: ColumnPlan, chunk: int) -> int:
+    return min(CHUNK, plan.rows - chunk * CHUNK)
+
+
+def _domain_index(plan: ColumnPlan, rank: np.ndarray) -> np.ndarray:
+    """Rest rank (0 … rest_total) → domain index, each value repeated alike; ascending, descending or
+    scattered (a bijection mod n) as the column's correlation says."""
+    if plan.radix is not None:
+        divisor, modulus = plan.radix
+        return (rank // divisor) % modulus
+    n, total = plan.rest_distinct, planning.rest_total(plan)
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    k = rank if plan.unique or n >= total else (rank * n) // max(1, total)
+    k = np.minimum(k, n - 1)
+    if plan.order < 0:
+        return n - 1 - k
+    if plan.order == 0 and n > 1:
+        step = _coprime(n, plan.salt)
+        return (k * step + plan.salt) % n
+    return k
+
+
+def _coprime(n: int, salt: int) -> int:
+    step = int(n * 0.6180339887) | 1
+    while math.gcd(step, n) != 1:
+        step += 2
+    return step % n or 1

@@ -1,0 +1,168 @@
+"""Values by type: the k-th value of a column's domain (sorted), and its MCVs, as Arrow arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from common.errors import BadInput
+from datagen.twin import texts
+from datagen.twin.plan import ColumnPlan
+
+INTS = {"int2": 2**15 - 1, "int4": 2**31 - 1, "int8": 2**63 - 1}
+FLOATS = {"float4", "float8", "numeric"}
+TIMES = {"date", "timestamp", "timestamptz"}
+START_US = 1_577_836_800 * 1_000_000  # 2020-01-01 UTC: where undocumented times begin
+SPAN_US = 3 * 365 * 86_400 * 1_000_000  # and spread over three years
+SPAN_DAYS = 5 * 365
+STRINGS = {"text", "varchar", "bpchar", "name", "citext", "uuid", "json", "jsonb", "inet", "cidr", "bytea", "interval"}
+
+
+def kind(plan: ColumnPlan) -> str:
+    """'int', 'float', 'time', 'bool', 'finite' (enum), 'array', or the base type for string kinds."""
+    info = plan.info
+    if info.element and (info.element in texts.ARRAY_ELEMENTS or info.labels):
+        return "array"
+    if info.typtype == "e":
+        return "finite"
+    if info.base in INTS:
+        return "int"
+    if info.base in FLOATS:
+        return "float"
+    if info.base in TIMES or info.base in STRINGS or info.base == "bool":
+        return "time" if info.base in TIMES else info.base
+    raise BadInput(
+        f"column {plan.where} has type {info.shown}, which the twin generator cannot make; change the "
+        "column's type in the profile's schema_sql or drop the table from the profile"
+    )
+
+
+def finite(plan: ColumnPlan) -> list[str] | None:
+    """A small closed set of values (bool, enum, CHECK IN-list), minus the MCVs, or None."""
+    values = None
+    if plan.bounds and plan.bounds.values is not None:
+        values = plan.bounds.values
+    elif plan.info.typtype == "e":
+        values = list(plan.info.labels or ())
+    elif plan.info.base == "bool":
+        values = ["false", "true"]
+    return None if values is None else [v for v in values if v not in plan.mcv]
+
+
+def domain(plan: ColumnPlan, k: np.ndarray) -> pa.Array:
+    """The values of domain indexes k (0 ≤ k < plan.rest_distinct), increasing with k where the type
+    orders: histograms are followed equi-depth."""
+    if plan.parent is not None:
+        return domain(plan.parent, _spread(plan, k))
+    values = finite(plan)
+    if values is not None:
+        return _typed(plan, pa.array(values, pa.string()).take(pa.array(k % max(1, len(values)))))
+    name = kind(plan)
+    if name in ("int", "float", "time"):
+        return _numbers(plan, name, k)
+    if name == "array":
+        return texts.array(plan, k)
+    return texts.string(plan, name, k)
+
+
+def _spread(plan: ColumnPlan, k: np.ndarray) -> np.ndarray:
+    """Child domain index → parent domain index, evenly over the parent's values (MCVs come first)."""
+    total, parents = max(1, plan.distinct), plan.parent.rest_distinct
+    return ((k + len(plan.mcv)) * parents) // total
+
+
+def mcv_array(plan: ColumnPlan) -> pa.Array:
+    if plan.parent is not None:
+        return domain(plan.parent, (np.arange(len(plan.mcv)) * plan.parent.rest_distinct) // max(1, plan.distinct))
+    return _typed(plan, pa.array(plan.mcv, pa.string()))
+
+
+def _typed(plan: ColumnPlan, text: pa.Array) -> pa.Array:
+    """Literal text values (MCVs, labels) in the array type the column's domain uses."""
+    name = kind(plan) if plan.parent is None else "string"
+    if name in ("int", "float", "time"):
+        return _as_number_array(plan, name, _parse(plan, name, text.to_pylist()))
+    return text
+
+
+def _numbers(plan: ColumnPlan, name: str, k: np.ndarray) -> pa.Array:
+    bounds = _histogram(plan, name)
+    n = max(1, plan.rest_distinct)
+    if plan.unique and name == "int":
+        lo, hi = (bounds[0], bounds[-1]) if bounds is not None else _default_range(plan, name, n)
+        values = lo + np.floor(k * max(1.0, (hi - lo) / n))
+    elif bounds is not None:
+        values = _equi_depth(bounds, (k + 0.5) / n)
+    else:
+        lo, hi = _default_range(plan, name, n)
+        values = lo + (k + 0.5) * (hi - lo) / n
+    return _as_number_array(plan, name, _clip(plan, name, values))
+
+
+def _default_range(plan: ColumnPlan, name: str, n: int) -> tuple[float, float]:
+    b = plan.bounds
+    if b is not None and b.lo is not None and b.hi is not None:
+        return b.lo, b.hi
+    lo = b.lo if b is not None and b.lo is not None else None
+    if name == "time":
+        start = 18_262 if plan.info.base == "date" else START_US
+        return start, start + (SPAN_DAYS if plan.info.base == "date" else SPAN_US)
+    lo = 1.0 if lo is None else lo
+    hi = b.hi if b is not None and b.hi is not None else lo + n
+    return (hi - n, hi) if b is not None and b.lo is None and b.hi is not None else (lo, hi)
+
+
+def _equi_depth(bounds: np.ndarray, q: np.ndarray) -> np.ndarray:
+    pos = q * (len(bounds) - 1)
+    i = np.clip(np.floor(pos).astype(np.int64), 0, len(bounds) - 2)
+    return bounds[i] + (pos - i) * (bounds[i + 1] - bounds[i])
+
+
+def _clip(plan: ColumnPlan, name: str, values: np.ndarray) -> np.ndarray:
+    if name == "int":
+        values = np.floor(values)
+    b = plan.bounds
+    if b is None:
+        return values
+    step = 1.0 if name == "int" else 1e-6 * max(1.0, abs(b.lo or 0), abs(b.hi or 0))
+    lo = None if b.lo is None else b.lo + (step if b.open_lo else 0)
+    hi = None if b.hi is None else b.hi - (step if b.open_hi else 0)
+    return np.clip(values, lo, hi) if lo is not None or hi is not None else values
+
+
+def _histogram(plan: ColumnPlan, name: str) -> np.ndarray | None:
+    stats = plan.stats
+    if stats is None or not stats.histogram_bounds or len(stats.histogram_bounds) < 2:
+        return None
+    parsed = _parse(plan, name, stats.histogram_bounds)
+    parsed = np.sort(parsed[np.isfinite(parsed)])
+    return parsed if len(parsed) >= 2 else None
+
+
+def _parse(plan: ColumnPlan, name: str, texts_: list) -> np.ndarray:
+    """PostgreSQL text output → float (times: days or microseconds since 1970); unparsable → NaN."""
+    if name != "time":
+        return pd.to_numeric(pd.Series(texts_, dtype=object), errors="coerce").to_numpy(dtype=float)
+    parsed = pd.to_datetime(pd.Series(texts_, dtype=object), utc=True, errors="coerce", format="ISO8601")
+    us = parsed.to_numpy(dtype="datetime64[us]").astype(np.int64).astype(float)
+    us[parsed.isna().to_numpy()] = np.nan
+    return us / 86_400e6 if plan.info.base == "date" else us
+
+
+def _as_number_array(plan: ColumnPlan, name: str, values: np.ndarray) -> pa.Array:
+    base = plan.info.base
+    if name == "int":
+        limit = INTS[base]
+        return pa.array(np.clip(np.nan_to_num(values), -limit - 1, limit).astype(np.int64))
+    if name == "time":
+        whole = np.nan_to_num(values).astype(np.int64)
+        if base == "date":
+            return pa.array(whole.astype(np.int32), pa.date32())
+        return pa.array(whole, pa.timestamp("us", tz="UTC" if base == "timestamptz" else None))
+    scale = plan.info.numeric_scale
+    if scale:
+        precision, digits = scale
+        limit = 10.0 ** (precision - digits) - 10.0**-digits
+        values = np.clip(np.round(values, digits), -limit, limit)
+    return pa.array(np.nan_to_num(values), pa.float32() if base == "float4" else pa.float64())
