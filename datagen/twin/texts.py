@@ -93,7 +93,7 @@ def _address(k: np.ndarray, network: bool) -> pa.Array:
     return _join(text, "/24") if network else text
 
 
-ARRAY_ELEMENTS = {"int2", "int4", "int8", "numeric", "float4", "float8", "text", "varchar", "bpchar", "bool"}
+ARRAY_ELEMENTS = {"int2", "int4", "int8", "numeric", "float4", "float8", "text", "varchar", "bpchar", "bool", "inet", "cidr"}
 
 
 def array(plan, k: np.ndarray) -> pa.Array:
@@ -102,6 +102,8 @@ def array(plan, k: np.ndarray) -> pa.Array:
     if labels:
         first = pa.array(list(labels)).take(pa.array(k % len(labels)))
         second = pa.array(list(labels)).take(pa.array((k + 1) % len(labels)))
+    elif plan.info.element in ("inet", "cidr"):
+        first, second = _address(k, plan.info.element == "cidr"), _address(k + 1, plan.info.element == "cidr")
     elif plan.info.element == "bool":
         first = second = pa.array(np.where(k % 2 == 0, "t", "f"))
     else:
