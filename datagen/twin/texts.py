@@ -93,7 +93,20 @@ def _address(k: np.ndarray, network: bool) -> pa.Array:
     return _join(text, "/24") if network else text
 
 
-ARRAY_ELEMENTS = {"int2", "int4", "int8", "numeric", "float4", "float8", "text", "varchar", "bpchar", "bool", "inet", "cidr"}
+ARRAY_ELEMENTS = {
+    "int2",
+    "int4",
+    "int8",
+    "numeric",
+    "float4",
+    "float8",
+    "text",
+    "varchar",
+    "bpchar",
+    "bool",
+    "inet",
+    "cidr",
+}
 
 
 def array(plan, k: np.ndarray) -> pa.Array:
