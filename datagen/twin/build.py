@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 from psycopg.types.json import Jsonb
@@ -96,7 +97,7 @@ def _manifest(server, conn, name, profile, plans, scale, seed, workers, seconds,
         "scale": scale,
         "seed": seed,
         "workers": workers,
-        "profile": {"source": profile.source, "created_at": profile.created_at, "holds": profile.holds},
+        "profile": {"source": asdict(profile.source), "created_at": profile.created_at, "holds": asdict(profile.holds)},
         "rows": {p.name: p.rows for p in plans},
         "table_bytes": {p.name: _size(conn, "pg_total_relation_size(%s::regclass)", p.name) for p in plans},
         "database_bytes": _size(conn, "pg_database_size(current_database())"),

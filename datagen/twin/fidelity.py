@@ -79,11 +79,11 @@ def _histogram(conn, table: str, column, wanted) -> float | None:
         "SELECT width_bucket(v, {bounds}::{kind}[]), count(*) FROM (SELECT {col} AS v FROM {tbl}) s "
         "WHERE v IS NOT NULL AND v <> ALL({mcv}::{kind}[]) GROUP BY 1"
     ).format(
-        bounds=sql.Literal(bounds),
+        bounds=sql.Literal(list(bounds)),
         kind=kind,
         col=sql.Identifier(column.name),
         tbl=sql.Identifier(schema, name),
-        mcv=sql.Literal(wanted.most_common_vals or []),
+        mcv=sql.Literal([v for v in wanted.most_common_vals or () if v is not None]),
     )
     try:
         with conn.transaction():
