@@ -75,13 +75,13 @@ def read_file(path: str | Path) -> list[AppQuery]:
             f"query file {path}: no SELECT, INSERT, UPDATE, DELETE or MERGE statement to check; "
             "give the application's queries, separated by ;"
         )
-    return [AppQuery(f"{path.name}#{i}", p.sql, _parameters(p.sql)) for i, p in enumerate(pieces, 1)]
+    return [AppQuery(f"{path.name}#{i}", p.sql, count_parameters(p.sql)) for i, p in enumerate(pieces, 1)]
 
 
 def workload_queries(version: str = "current") -> list[AppQuery]:
     """The synthetic app's statements of one query set, %(name)s placeholders turned into typed $n."""
     return [
-        AppQuery(f"{version}:{kind}#{i}", sql, _parameters(sql))
+        AppQuery(f"{version}:{kind}#{i}", sql, count_parameters(sql))
         for kind, statements in tx.QUERIES[version].items()
         for i, sql in enumerate((_numbered(s) for s in statements), 1)
     ]
@@ -99,7 +99,7 @@ def _numbered(statement: str) -> str:
     return " ".join(_NAMED.sub(placeholder, statement).split())
 
 
-def _parameters(sql: str) -> int:
+def count_parameters(sql: str) -> int:
     import pglast
 
     return len({sql[t.start : t.end + 1] for t in pglast.parser.scan(sql) if t.name == "PARAM"})

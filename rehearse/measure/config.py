@@ -51,6 +51,13 @@ class RehearsalConfig:
         "current",
         "query sets the app runs side by side, traffic split evenly, e.g. current,new for an expand/contract rollout",
     )
+    workload: str | None = _option(
+        None,
+        "the application's own statements, replayed instead of the built-in app: a pg_stat_statements "
+        "export (.csv/.json: query, calls, mean_exec_time, rows), a profile (.json, its queries) or a .sql "
+        "file with an optional `-- weight: N` comment per statement; --rate scales the total",
+    )
+    read_only_workload: bool = _option(False, "replay only the reads of --workload (its writes are left out)")
     postgres_bin: str | None = _option(
         None,
         "bin directory of another local PostgreSQL (e.g. /usr/lib/postgresql/15/bin) to rehearse "

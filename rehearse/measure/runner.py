@@ -18,9 +18,11 @@ from rehearse.measure import compatibility, state
 from rehearse.measure.config import RehearsalConfig
 from rehearse.measure.executor import MigrationExecutor
 from rehearse.measure.long_transaction import LongTransaction
+from rehearse.measure.replay.app import ReplayApp
 from rehearse.measure.result import RehearsalResult
 from rehearse.measure.rollback import verify_rollback
 from rehearse.measure.sampler_process import SamplerProcess
+from rehearse.measure.transactions import QUERIES
 from rehearse.measure.workload import Workload, WorkloadConfig, query_sets
 from rehearse.sql import migration as migration_mod
 
@@ -31,8 +33,8 @@ def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> R
     migration = migration_mod.load(path, down=config.down)  # parse errors surface before anything runs
     _check_options(migration, config)
     setup_sql = _read_setup(config.setup)
-    query_sets(config.app_versions)  # a bad --app-versions or --app-queries fails before anything runs
-    app_queries = compatibility.load(config.app_queries, config.app_versions) if config.app_queries else None
+    apps = replay_apps(config)  # a bad --workload, --app-versions or --app-queries fails before anything runs
+    app_queries = _app_queries(config, apps) if config.app_queries else None
     server = dbserver.open_server(config.dsn, postgres_bin=config.postgres_bin)
     dataset = datagen.build(scale=config.scale, seed=config.seed, dirt=_dirt(config), server=server)
     run_id = _new_run_id(migration.name)
@@ -41,7 +43,7 @@ def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> R
             _run_setup(server, scratch, setup_sql, config.setup)
         with server.connect(scratch) as conn:
             baseline = state.schema(conn)
-        result = _rehearse(server, scratch, migration, config, run_id, app_queries)
+        result = _rehearse(server, scratch, migration, config, run_id, app_queries, apps)
         with server.connect(scratch) as conn:
             after = state.schema(conn)
         result.manifest["state_after"] = dict(
@@ -58,10 +60,16 @@ def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> R
 
 
 def _rehearse(
-    server, scratch: str, migration, config: RehearsalConfig, run_id: str, app_queries: list | None = None
+    server,
+    scratch: str,
+    migration,
+    config: RehearsalConfig,
+    run_id: str,
+    app_queries: list | None = None,
+    apps: dict | None = None,
 ) -> RehearsalResult:
     sampler = SamplerProcess(server, scratch, interval=config.sample_interval)
-    workload = Workload(server, scratch, _workload_config(config))
+    workload = Workload(server, scratch, _workload_config(config), apps=apps)
     executor = MigrationExecutor(
         server,
         scratch,
@@ -111,6 +119,8 @@ def _rehearse(
         sampler_stats=sampled.stats,
         long_transaction=long_tx.to_dict() if long_tx else None,
     )
+    if apps:
+        manifest["replay"] = {version: app.to_dict() for version, app in apps.items()}
     frames = dict(
         statements=statements,
         statement_locks=statement_locks,
@@ -178,6 +188,37 @@ def _workload_config(config: RehearsalConfig) -> WorkloadConfig:
         lock_timeout_ms=config.app_lock_timeout,
         queries=config.app_versions,
     )
+
+
+def replay_apps(config: RehearsalConfig) -> dict | None:
+    """Version → ReplayApp for --workload FILE or --app-versions FILE,FILE; None = the built-in app."""
+    files = [name.strip() for name in config.app_versions.split(",")]
+    if all(name in QUERIES for name in files):
+        query_sets(config.app_versions)  # built-in query sets: refused here when repeated
+        if config.workload is None:
+            return None
+        if files != ["current"]:
+            raise BadInput("--workload replays one application; give two workload files as --app-versions A,B")
+        files = [config.workload]
+    if len(files) > 2 or any(name in QUERIES for name in files):
+        raise BadInput(
+            f"--app-versions {config.app_versions}: give current,new or two workload files, e.g. current.csv,new.csv"
+        )
+    return {
+        version: ReplayApp(name, read_only=config.read_only_workload)
+        for version, name in zip(("current", "new"), files)
+    }
+
+
+def _app_queries(config: RehearsalConfig, apps: dict | None) -> list:
+    """--app-queries workload checks the statements replayed, when replaying, else the built-in app's."""
+    if config.app_queries != compatibility.WORKLOAD or apps is None:
+        return compatibility.load(config.app_queries, config.app_versions)
+    return [
+        compatibility.AppQuery(f"{version}:{s.kind}", s.sql, compatibility.count_parameters(s.sql))
+        for version, app in apps.items()
+        for s in app.statements.values()
+    ]
 
 
 def _read_setup(setup: str | None) -> str | None:

@@ -143,6 +143,35 @@ PARAMS: dict[str, Callable[[np.random.Generator, Ids], dict]] = {
 }
 
 
+class BuiltinApp:
+    """One query set of the synthetic app as the workload sees an application: mix, prepare, params,
+    execute; the versions of one run share their Ids (orders one version places, the other reads)."""
+
+    def __init__(self, version: str, mix: dict[str, float], shared: dict):
+        self.version, self.mix, self._shared = version, dict(mix), shared
+
+    def prepare(self, conn: psycopg.Connection) -> None:
+        if "ids" not in self._shared:
+            self._shared["ids"] = Ids(conn)
+
+    def register(self, conn: psycopg.Connection) -> None:
+        """Nothing to add: the workload's own adapters are the built-in app's."""
+
+    def params(self, kind: str, rng: np.random.Generator) -> dict:
+        return PARAMS[kind](rng, self._shared["ids"])
+
+    def execute(self, conn: psycopg.Connection, kind: str, params: dict) -> None:
+        execute(conn, QUERIES[self.version][kind], params)
+
+    def saw(self, params: dict) -> None:
+        self._shared["ids"].saw(params)
+
+
+def builtin_apps(versions: tuple[str, ...], mix: dict[str, float]) -> dict[str, BuiltinApp]:
+    shared: dict = {}
+    return {version: BuiltinApp(version, mix, shared) for version in versions}
+
+
 def execute(conn: psycopg.Connection, statements: tuple[str, ...], params: dict) -> None:
     """Run one kind's statements as one transaction (a single statement needs no BEGIN/COMMIT)."""
     if len(statements) == 1:

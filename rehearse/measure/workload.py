@@ -48,7 +48,11 @@ class Workload:
     so a gap in the records is the server's doing); a due transaction waits in one FIFO queue for a free
     client, and its latency counts from when it was due, as a user would feel it."""
 
-    def __init__(self, server, dbname: str, config: WorkloadConfig = WorkloadConfig()):
+    def __init__(self, server, dbname: str, config: WorkloadConfig = WorkloadConfig(), apps: Mapping | None = None):
+        """`apps`: version → application (replay.ReplayApp, …); None = the built-in order service."""
+        if apps is not None:
+            self._init(server, dbname, config, dict(apps))
+            return
         self.versions = query_sets(config.queries)
         unknown = set(config.mix) - set.intersection(*(set(tx.QUERIES[v]) for v in self.versions))
         if unknown or config.rate <= 0 or config.clients < 1 or sum(config.mix.values()) <= 0:
@@ -56,8 +60,13 @@ class Workload:
                 f"bad workload config (unknown kinds {sorted(unknown)}, rate {config.rate}, "
                 f"clients {config.clients}); use kinds from {sorted(tx.QUERIES[self.versions[0]])}"
             )
-        self.server, self.dbname, self.config = server, dbname, config
-        self.statements = tx.QUERIES[self.versions[0]]
+        self._init(server, dbname, config, tx.builtin_apps(self.versions, config.mix))
+
+    def _init(self, server, dbname: str, config: WorkloadConfig, apps: dict) -> None:
+        if config.rate <= 0 or config.clients < 1:
+            raise BadInput(f"bad workload config (rate {config.rate}, clients {config.clients}); give both above 0")
+        self.server, self.dbname, self.config, self.apps = server, dbname, config, apps
+        self.versions = tuple(apps)
         self.stats: dict = {}
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._stopping = threading.Event()
@@ -75,7 +84,8 @@ class Workload:
         try:
             for _ in range(self.config.clients):
                 self._conns.append(self._connect())
-            self._ids = tx.Ids(self._conns[0])
+            for app in self.apps.values():
+                app.prepare(self._conns[0])
         except BaseException:
             self._close_all()
             raise
@@ -120,16 +130,17 @@ class Workload:
 
     def _dispatch(self) -> None:
         rng = np.random.default_rng(self.config.seed)
-        kinds = [k for k, w in self.config.mix.items() if w > 0]
-        cumulative = np.cumsum([self.config.mix[k] for k in kinds]) / sum(self.config.mix[k] for k in kinds)
+        picks = {version: _picker(app.mix) for version, app in self.apps.items()}
         interval = 1.0 / self.config.rate
         for seq in itertools.count():
             delay = self._t0_mono + seq * interval - time.monotonic()
             if self._stopping.wait(delay) if delay > 0 else self._stopping.is_set():
                 return
-            kind = kinds[min(bisect.bisect_right(cumulative, rng.random()), len(kinds) - 1)]
             version = self.versions[seq % len(self.versions)]  # by seq: the rng stream stays as with one set
-            self._queue.put((seq, kind, self._t0 + seq * interval, tx.PARAMS[kind](rng, self._ids), version))
+            kinds, cumulative = picks[version]
+            kind = kinds[min(bisect.bisect_right(cumulative, rng.random()), len(kinds) - 1)]
+            params = self.apps[version].params(kind, rng)
+            self._queue.put((seq, kind, self._t0 + seq * interval, params, version))
 
     # -- clients: one thread and one connection each
 
@@ -138,6 +149,8 @@ class Workload:
         # Strings go out typed as varchar, as JDBC sends them by default: then a column retyped under the
         # app (text -> bigint) fails as it did in production instead of being silently cast from 'unknown'.
         conn.adapters.register_dumper(str, StrDumperVarchar)
+        for app in self.apps.values():
+            app.register(conn)
         for name, value in (
             ("statement_timeout", self.config.statement_timeout_ms),
             ("lock_timeout", self.config.lock_timeout_ms),
@@ -162,8 +175,8 @@ class Workload:
                     conn.close()
                 conn = self._conns[client] = self._connect()
             pid = conn.info.backend_pid
-            tx.execute(conn, tx.QUERIES[version][kind], params)
-            self._ids.saw(params)
+            self.apps[version].execute(conn, kind, params)
+            self.apps[version].saw(params)
         except Exception as exc:  # SQL errors and app bugs alike: record, roll back (done), carry on
             failure = exc
         outcome = _outcome(failure, self._conns[client])
@@ -196,6 +209,12 @@ class Workload:
         frame["service_ms"] = (frame["end"] - frame["actual_start"]) * 1e3
         frame["ok"] = frame["ok"].astype(bool)
         return frame[COLUMNS].sort_values("seq", ignore_index=True)
+
+
+def _picker(mix: Mapping[str, float]) -> tuple[list[str], np.ndarray]:
+    """The kinds with a weight above 0 and their cumulative shares, for one uniform draw per transaction."""
+    kinds = [k for k, w in mix.items() if w > 0]
+    return kinds, np.cumsum([mix[k] for k in kinds]) / sum(mix[k] for k in kinds)
 
 
 def query_sets(spec: str) -> tuple[str, ...]:
