@@ -201,7 +201,7 @@ def _cmd_plan(args) -> int:
 
 def _cmd_run(args) -> int:
     from rehearse.measure.runner import run
-    from rehearse.present.console import print_run, print_verdict
+    from rehearse.present.console import print_rollback, print_run, print_verdict
     from rehearse.present.report import judge, write
 
     if args.scales or args.production_rows or args.production_dsn:
@@ -211,6 +211,7 @@ def _cmd_run(args) -> int:
     data = judged.annotate("amber") | {"run_id": result.run_id, "report": None}
     print_run(result, data)
     print_verdict(judged)
+    print_rollback(data)
     if not args.no_report:
         data["report"] = str(write(result.run_id))
         print(f"report: {data['report']}")
@@ -260,8 +261,8 @@ def _cmd_report(args) -> int:
 COMMANDS = {"datagen": _cmd_datagen, "server": _cmd_server, "plan": _cmd_plan, "run": _cmd_run, "report": _cmd_report}
 
 
-# `rehearse check`: the CI gate. Exit codes: 0 verdict within --max-risk; 1 the migration failed (whatever
-# the limit: a failed migration never passes); 2 bad input; 3 verdict over --max-risk.
+# `rehearse check`: the CI gate (rehearse.verdicts.gate). Exit codes: 0 passed; 1 the migration failed; 2 bad
+# input; 3 verdict over --max-risk, or --rollback did not restore schema and data (both at every --max-risk).
 EXIT_OVER_RISK = 3
 
 
@@ -271,7 +272,7 @@ def _add_check(sub) -> None:
     check = sub.add_parser(
         "check",
         help="rehearse, then gate on the verdict (green/amber/red)",
-        epilog="exit codes: 0 verdict within --max-risk, 1 migration failed, 2 bad input, 3 verdict over --max-risk",
+        epilog="exit codes: 0 passed, 1 migration failed, 2 bad input, 3 over --max-risk or rollback not restored",
     )
     check.add_argument(
         "path",
@@ -290,7 +291,7 @@ def _add_check(sub) -> None:
 def _cmd_check(args) -> int:
     from rehearse.measure.runner import run
     from rehearse.sql.migration import load
-    from rehearse.verdicts.base import rank
+    from rehearse.verdicts.gate import gate
     from rehearse.verdicts.judge import load_thresholds, verdict
     from rehearse.verdicts.text import report
 
@@ -299,14 +300,14 @@ def _cmd_check(args) -> int:
     result = run(args.path, **_options(args, RehearsalConfig.names()))
     judged = verdict(result, migration, thresholds)
     print(f"run {result.run_id}: migration {judged.summary.get('migration')} {judged.summary.get('outcome')}")
-    print(report(judged, args.max_risk))
+    passed = gate(judged, judged.summary, args.max_risk, rollback=bool(args.rollback))
+    print(report(judged, args.max_risk), passed.explain(), sep="\n")
     if args.json:
-        Path(args.json).write_text(json.dumps(judged.annotate(args.max_risk), indent=2))
+        data = judged.annotate(args.max_risk) | {"passed": passed.passed, "gate_reasons": list(passed.reasons)}
+        Path(args.json).write_text(json.dumps(data, indent=2))
     if args.junit:
         Path(args.junit).write_text(judged.to_junit(args.max_risk))
-    if result.failed:
-        return EXIT_MIGRATION_FAILED
-    return EXIT_OVER_RISK if rank(judged.level) > rank(args.max_risk) else EXIT_OK
+    return passed.exit_code  # 1 the migration failed, 3 over --max-risk or the rollback did not restore
 
 
 COMMANDS["check"] = _cmd_check

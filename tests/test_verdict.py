@@ -291,6 +291,33 @@ def test_check_failed_migration_exits_1(tmp_path):
     assert code == cli.EXIT_MIGRATION_FAILED and "R009-migration-failed" in data["finding_ids"]
 
 
+def _flyway_without_u2(tmp_path) -> Path:
+    """V1 and V2 but only U1: the rollback undoes V1 and leaves V2's table behind."""
+    folder = tmp_path / "flyway"
+    folder.mkdir()
+    (folder / "V1__note.sql").write_text("ALTER TABLE orders ADD COLUMN note text;")
+    (folder / "V2__audit.sql").write_text("CREATE TABLE order_audit (order_id bigint, noted_at timestamptz);")
+    (folder / "U1__note.sql").write_text("ALTER TABLE orders DROP COLUMN note;")
+    return folder
+
+
+def test_check_fails_a_rollback_that_does_not_restore_even_at_max_risk_red(tmp_path, capsys):
+    code, data = check(_flyway_without_u2(tmp_path), tmp_path, "--rollback", "--max-risk", "red")
+    out = capsys.readouterr().out
+    assert code == cli.EXIT_OVER_RISK and not data["passed"] and data["rollback"]["restored"] is False
+    assert re.search(r"gate FAILED: the rollback did not restore the database: [1-9]\d* schema differences?", out)
+    assert any("rollback did not restore" in reason for reason in data["gate_reasons"])
+
+
+def test_run_rollback_prints_its_outcome_in_one_line(tmp_path, capsys):
+    code = cli.main(["run", str(_flyway_without_u2(tmp_path)), *FAST, "--rollback", "--no-report"])
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("rollback:")]
+    assert code == cli.EXIT_OK  # the migration itself succeeded
+    assert len(lines) == 1 and re.fullmatch(
+        r"rollback: NOT restored \([1-9]\d* schema differences?, 0 rows lost\)", lines[0]
+    )
+
+
 def test_check_bad_input_exits_2(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
         cli.main(["check", str(ROOT / "migrations/04_backfill_single_vs_batched/safer"), "--max-risk", "purple"])

@@ -6,6 +6,7 @@ import pandas as pd
 
 from common.text import human_ms, shorten
 from rehearse.analysis import timeline as analysis
+from rehearse.verdicts.gate import rollback_facts
 
 
 def print_run(result, summary: dict) -> None:
@@ -46,6 +47,22 @@ def _num(value) -> str:
 
 def print_verdict(judged) -> None:
     print(f"verdict: {judged.level.upper()}" + "".join(f"\n  - {r}" for r in judged.reasons[:5]))
+
+
+def rollback_line(report: dict | None) -> str | None:
+    """The rollback's outcome in one line (None when no rollback was asked for)."""
+    if report is None:
+        return None
+    if not report.get("tested"):
+        return "rollback: not tested (no down script)"
+    outcome = "restored" if report.get("restored") else "NOT restored"
+    return f"rollback: {outcome} ({rollback_facts(report)})"
+
+
+def print_rollback(summary: dict) -> None:
+    line = rollback_line(summary.get("rollback"))
+    if line:
+        print(line)
 
 
 def projection_table(scaled) -> pd.DataFrame:
