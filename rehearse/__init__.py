@@ -1,8 +1,8 @@
 """Rehearse a PostgreSQL migration under traffic: the public verbs, and one import for notebooks.
 
-`import rehearse as rh` gives: rh.run, rh.plan, rh.load, rh.summary, rh.verdict, rh.RehearsalConfig,
+`import rehearse as rh` gives: rh.run, rh.plan, rh.load, rh.summary, rh.verdict, rh.gate, rh.RehearsalConfig,
 rh.RehearsalResult, and the packages a notebook page uses (rh.analysis, rh.plots, rh.incidents,
-rh.compatibility, rh.preflight, rh.report, rh.extrapolate). Everything is imported on first use, so that
+rh.compatibility, rh.preflight, rh.report, rh.dataset_inspect, rh.dataset_plots). Everything is imported on first use, so that
 `import rehearse.sql` does not pull in the whole engine.
 """
 
@@ -18,6 +18,7 @@ _PUBLIC = {  # name -> (module, attribute); attribute None: the module itself
     "RehearsalResult": ("rehearse.measure.result", "RehearsalResult"),
     "summary": ("rehearse.analysis.summary", "summary"),
     "verdict": ("rehearse.verdicts.judge", "verdict"),
+    "gate": ("rehearse.verdicts.gate", "gate"),
     "compare_paragraph": ("rehearse.verdicts.judge", "compare_paragraph"),
     "rank": ("rehearse.verdicts.base", "rank"),
     "findings_table": ("rehearse.analysis.compare", "findings_table"),
@@ -28,6 +29,9 @@ _PUBLIC = {  # name -> (module, attribute); attribute None: the module itself
     "incidents": ("rehearse.present.incidents", None),
     "plots": ("rehearse.present.plots", None),
     "report": ("rehearse.present.report", None),
+    "analysis": ("rehearse.analysis", None),
+    "dataset_inspect": ("datagen.inspect", None),  # the dataset as DataFrames: sizes, orders per day, …
+    "dataset_plots": ("datagen.plots", None),
 }
 __all__ = sorted(_PUBLIC)
 

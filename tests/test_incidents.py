@@ -114,3 +114,26 @@ def test_config_finds_file_options_as_locate_does(tmp_path, monkeypatch):
     assert config.down is None and config.app_queries == "workload" and config.rollback
     with pytest.raises(BadInput, match="unknown option"):
         incidents.config(scael=0.01)
+
+
+def test_config_from_takes_the_notebook_parameters_that_are_config_fields(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    datafix = "migrations/02_foreign_key_on_inconsistent_data/datafix.sql"
+    namespace = {
+        "path": "migrations/04_backfill_single_vs_batched/risky",  # what to rehearse: not a config field
+        "max_risk": "red",  # the gate's: not a config field
+        "scale": 0.01,
+        "rate": 50.0,
+        "rollback": True,
+        "setup": datafix,
+        "fail_at": 2,
+        "In": [""],  # IPython's own globals are not parameters
+        "rh": object(),
+    }
+    config = incidents.config_from(namespace)
+    assert (config.scale, config.rate, config.rollback, config.fail_at) == (0.01, 50.0, True, 2)
+    assert config.setup == str(project_root() / datafix)
+    assert config.seed == 42 and config.down is None  # defaults where the notebook has no parameter
+    assert incidents.config_from(namespace, fail_at=None, app_queries="workload").fail_at is None
+    with pytest.raises(BadInput, match="rate"):
+        incidents.config_from({"rate": -1.0})

@@ -52,6 +52,13 @@ def config(**options) -> RehearsalConfig:
     return _config(None, options)
 
 
+def config_from(namespace: dict, **overrides) -> RehearsalConfig:
+    """A notebook's RehearsalConfig in one call: `config_from(globals())` takes the parameters that are
+    RehearsalConfig fields (others, such as `path` or `max_risk`, stay the notebook's), then `overrides`."""
+    names = RehearsalConfig.names()
+    return config(**{name: value for name, value in namespace.items() if name in names} | overrides)
+
+
 def dataset(config: RehearsalConfig | None = None, **options):
     """The dataset template for these options (scale, seed, dirt_*), built quietly when it does not exist."""
     config = _config(config, options)
