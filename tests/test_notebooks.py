@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import time
 from pathlib import Path
 
@@ -18,8 +19,11 @@ import pytest
 
 from rehearse.measure.config import RehearsalConfig
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
 ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
+REPORT = ROOT / "rehearse" / "present" / "report.ipynb"
+PAGES = [*ALL, REPORT]  # every notebook a user or a report reads
 # Parameters that are not RehearsalConfig fields: what to rehearse, the gate, and which saved run to report.
 ALLOWED = {"path", "max_risk", "run_id"}
 # Executed by the slow test: the dataset notebook and the incident notebooks (report.ipynb needs a saved run).
@@ -60,6 +64,37 @@ def parameter_names(cell) -> list[str]:
 
 def unknown_parameters(names: list[str]) -> set[str]:
     return set(names) - RehearsalConfig.names() - ALLOWED
+
+
+# The one import a page needs, and what it may use beside it (display, DataFrames, Optional for papermill).
+LIBRARY = ("rehearse", "datagen", "dbserver", "common")
+BESIDE = ("IPython.display", "pandas", "typing")
+
+
+def imports_of(nb) -> list[str]:
+    nodes = [n for c in code_cells(nb) for n in ast.walk(ast.parse(python_of(c)))]
+    return [ast.unparse(n) for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom))]
+
+
+def imported_module(statement: str) -> str:
+    return statement.split()[1]
+
+
+# A path leaving the project: up (../), home (~/), absolute (/x/), or the sibling folder the incidents were
+# first written up in. Paths into the project's own folders must exist (placeholders <…>, elisions …/ and
+# generated data/ aside), so a moved file is caught too.
+OUTSIDE = re.compile(r"(?:^|[\s`'\"(\[])(\.\./|~/|/(?!/)[\w.-]+/|shared/)")
+PATH = re.compile(r"(?<![\w/.…])([\w.-]+(?:/[\w.<>…*-]+)+)/?")
+PROJECT = {p.name for p in ROOT.iterdir() if not p.name.startswith(".")} - {"data"}
+
+
+def paths_outside(text: str) -> list[str]:
+    bad = [text[m.start(1) :].split()[0] for m in OUTSIDE.finditer(text)]
+    for token in PATH.findall(text):
+        first = token.split("/")[0]
+        if first in PROJECT and not re.search(r"[<>…*]", token) and not (ROOT / token).exists():
+            bad.append(f"{token} (no such file in the project)")
+    return bad
 
 
 # -- (a) structure: fast, no database ---------------------------------------------------------------------
@@ -129,6 +164,32 @@ def test_a_loop_in_a_cell_is_caught():
     assert any(isinstance(n, FORBIDDEN) for n in ast.walk(ast.parse(python_of(cell))))
 
 
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
+def test_notebook_imports_the_library_in_one_line(path):
+    imports = imports_of(nbformat.read(path, as_version=4))
+    library = [i for i in imports if imported_module(i).split(".")[0] in LIBRARY]
+    assert library == ["import rehearse as rh"], f"import the library as `import rehearse as rh` only: {library}"
+    others = [i for i in imports if i not in library and imported_module(i) not in BESIDE]
+    assert not others, f"a page imports only rehearse (and {', '.join(BESIDE)}): {others}"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
+def test_notebook_points_only_at_files_in_the_project(path):
+    nb = nbformat.read(path, as_version=4)
+    bad = [p for cell in nb.cells for p in paths_outside(cell.source)]
+    assert not bad, f"{path.name} mentions paths outside the project (a user has only the project): {bad}"
+
+
+def test_a_path_outside_the_project_is_caught():
+    assert paths_outside("see `shared/seeds/000_6921c43ea76362e5.txt`")
+    assert paths_outside("(`../shared/seeds/001.txt`)") and paths_outside("open /home/me/incident.txt now")
+    assert paths_outside("~/notes/x.md") and paths_outside("rules: `rehearse/findings.py`")  # moved long ago
+    inside = (
+        "`migrations/01_type_change_transaction_id/risky`, `…/risky`, `data/runs/<run_id>/`, a / b, https://x.org/a/b"
+    )
+    assert paths_outside(inside) == []
+
+
 # -- (b) execution: each notebook at a tiny scale, a real server, its closing asserts ---------------------
 
 
@@ -153,3 +214,25 @@ def test_notebook_runs_and_its_finding_holds(path, tmp_path):
             f"{path.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} (executed notebook: {output})"
         )
     print(f"{path.stem}: {time.monotonic() - started:.0f} s")
+
+
+def test_the_template_gate_fails_a_failed_migration_even_at_max_risk_red(tmp_path):
+    """The template's default max_risk is red: its closing gate must still stop a migration that failed."""
+    migration = tmp_path / "broken.sql"
+    migration.write_text("ALTER TABLE no_such_table ADD COLUMN note text;\n")
+    template = NOTEBOOKS / "10_rehearse_your_migration.ipynb"
+    parameters = TINY | dict(path=str(migration), rollback=False, max_risk="red", app_queries=None)
+    with pytest.raises(papermill.PapermillExecutionError) as failed:
+        papermill.execute_notebook(
+            str(template),
+            str(tmp_path / "executed.ipynb"),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(NOTEBOOKS),
+            progress_bar=False,
+            execution_timeout=600,
+        )
+    assert failed.value.ename == "AssertionError"
+    assert "the migration failed at statement 1: 42P01" in failed.value.evalue
+    executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
+    assert "gate FAILED" in json.dumps(code_cells(executed)[-1].outputs), "the executed notebook is the report"
