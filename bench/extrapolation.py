@@ -47,7 +47,7 @@ CASES = {
 def fastest(path: Path, scale: float, repeat: int):
     """The least disturbed of `repeat` rehearsals: other work on a shared machine only ever slows a run."""
     runs = [run(path, scale=scale, **TRAFFIC) for _ in range(repeat)]
-    return min(runs, key=lambda r: r.manifest["migration_end"] - r.manifest["migration_start"])
+    return min(runs, key=lambda r: r.manifest.migration_end - r.manifest.migration_start)
 
 
 def bench_case(name: str, sql: str, scales, production_scale: float, folder: Path, repeat: int) -> list[dict]:

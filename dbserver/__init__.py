@@ -1,6 +1,7 @@
 """Where PostgreSQL comes from (embedded or a URL) and the databases this tool owns on it."""
 
 from common.errors import BadInput, NotEnoughDisk, NotOurDatabase, RehearsalError, ServerUnavailable
+from dbserver.control import start, status, stop
 from dbserver.databases import clone, create, drop, exists, list_owned, ownership, rename, require_owned
 from dbserver.dsn import mask
 from dbserver.server import Server, open_server
@@ -17,6 +18,9 @@ __all__ = [
     "rename",
     "require_owned",
     "mask",
+    "start",
+    "stop",
+    "status",
     "RehearsalError",
     "BadInput",
     "NotEnoughDisk",

@@ -1,8 +1,10 @@
 """Rehearse a PostgreSQL migration under traffic: the public verbs, and one import for notebooks.
 
-`import rehearse as rh` gives: rh.run, rh.plan, rh.load, rh.summary, rh.verdict, rh.gate, rh.RehearsalConfig,
-rh.RehearsalResult, and the packages a notebook page uses (rh.analysis, rh.plots, rh.incidents,
-rh.compatibility, rh.preflight, rh.report, rh.dataset_inspect, rh.dataset_plots). Everything is imported on first use, so that
+`import rehearse as rh` gives the verbs (rh.run, rh.run_scales, rh.plan, rh.check, rh.judge, rh.report,
+rh.load), rh.summary, rh.verdict, rh.gate, rh.RehearsalConfig, rh.RehearsalResult, and the packages a notebook
+page uses (rh.analysis, rh.plots, rh.incidents, rh.compatibility, rh.preflight, rh.report_page,
+rh.dataset_inspect, rh.dataset_plots). The CLI is these verbs plus printing; `datagen.build` and
+`dbserver.start/stop/status` are the other two. Everything is imported on first use, so that
 `import rehearse.sql` does not pull in the whole engine.
 """
 
@@ -11,8 +13,14 @@ from __future__ import annotations
 import importlib
 
 _PUBLIC = {  # name -> (module, attribute); attribute None: the module itself
-    "run": ("rehearse.measure.runner", "run"),
+    "run": ("rehearse.verdicts.verbs", "run"),
+    "run_scales": ("rehearse.verdicts.verbs", "run_scales"),
+    "check": ("rehearse.verdicts.verbs", "check"),
+    "judge": ("rehearse.verdicts.verbs", "judge"),
+    "report": ("rehearse.present.report", "report"),
     "plan": ("rehearse.sql.migration", "plan"),
+    "Migration": ("rehearse.sql.migration", "Migration"),
+    "RunManifest": ("rehearse.measure.manifest", "RunManifest"),
     "load": ("rehearse.measure.result", "load"),
     "RehearsalConfig": ("rehearse.measure.config", "RehearsalConfig"),
     "RehearsalResult": ("rehearse.measure.result", "RehearsalResult"),
@@ -28,7 +36,7 @@ _PUBLIC = {  # name -> (module, attribute); attribute None: the module itself
     "preflight": ("rehearse.measure.preflight", None),
     "incidents": ("rehearse.present.incidents", None),
     "plots": ("rehearse.present.plots", None),
-    "report": ("rehearse.present.report", None),
+    "report_page": ("rehearse.present.report", None),  # what the report notebook shows
     "analysis": ("rehearse.analysis", None),
     "dataset_inspect": ("datagen.inspect", None),  # the dataset as DataFrames: sizes, orders per day, …
     "dataset_plots": ("datagen.plots", None),

@@ -103,7 +103,7 @@ def test_safer_expand_keeps_both_versions_working():
     after = work[work.actual_start > expanded]
     assert set(after.version) == {"current", "new"} and len(after) > 100
     assert after.ok.all(), after[~after.ok][["version", "kind", "sqlstate", "error"]].drop_duplicates()
-    assert not work[work.actual_start < result.manifest["migration_start"]].query("version == 'new'").ok.all()
+    assert not work[work.actual_start < result.manifest.migration_start].query("version == 'new'").ok.all()
     compatibility = summary(result)["compatibility"]
     # Only the new version's queries ever failed: before the expand step, and they recovered.
     assert compatibility and all(entry["name"].startswith("new:") for entry in compatibility)

@@ -98,13 +98,13 @@ def test_failed_statement_is_a_result_and_the_clone_is_dropped(server, tmp_path)
     assert by_index(data, 2)["error"]["sqlstate"] == "22012"
     assert by_index(data, 3)["status"] == "skipped"
     assert by_index(data, 1)["status"] == "ok"
-    assert not dbserver.exists(server, data["_result"].manifest["scratch_database"])
+    assert not dbserver.exists(server, data["_result"].manifest.scratch_database)
 
 
 def test_run_is_saved_and_reloads(tmp_path):
     data = rehearse(tmp_path, "ALTER TABLE orders ADD COLUMN note text;")
     again = load(data["run_id"])
-    assert again.manifest["seed"] == SEED and again.manifest["scale"] == SCALE
+    assert again.manifest.seed == SEED and again.manifest.scale == SCALE
     assert summary(again)["statements"] == [{k: v for k, v in s.items()} for s in data["statements"]]
 
 

@@ -111,7 +111,7 @@ def scaled(backfill):
 
 
 def test_run_scales_fits_and_projects_to_sf1(scaled):
-    assert [r.manifest["scale"] for r in scaled.results] == list(SCALES)
+    assert [r.manifest.scale for r in scaled.results] == list(SCALES)
     assert set(scaled.fits["metric"]) == {"duration", "lock_hold"}
     assert set(scaled.fits["model"]) <= set(_fit.MODELS) and set(scaled.fits["table"].dropna()) == {"public.orders"}
     assert scaled.projection(1)["table"] is None and scaled.projection(1)["model"] == "constant"  # SELECT 1
@@ -121,8 +121,9 @@ def test_run_scales_fits_and_projects_to_sf1(scaled):
     assert p["extrapolation_factor"] == pytest.approx(125, rel=0.01) and "far beyond" in p["warning"]
     rehearsed = scaled.points["duration_ms"].max()
     assert p["duration_ms"] > rehearsed and p["hold_ms"] > scaled.points["lock_hold_ms"].max()
-    saved = load(scaled.largest.run_id).manifest["projection"]["2"]  # where the verdict and report read it
+    saved = load(scaled.run_id).projected()[2]  # a folder of its own, where the verdict and report read it
     assert saved["rows"] == 10_000_000 and saved["model"] == p["model"]
+    assert load(scaled.largest.run_id).projection is None  # the run's own folder is left as it was written
 
 
 def test_projection_grows_with_rows_and_warns_only_far_out(scaled):

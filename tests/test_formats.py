@@ -275,6 +275,6 @@ def test_alembic_rehearsal_with_rollback_restores_the_baseline():
     result = run(ALEMBIC, scale=0.01, seed=4242, rate=50, warmup=0.3, cooldown=0.3, rollback=True)
     data = summary(result)
     assert {s["status"] for s in data["statements"]} == {"ok"}
-    rollback = result.manifest["rollback"]
-    assert rollback["tested"] and rollback["restored"] and rollback["reapplied"], rollback
-    assert result.manifest["state_after"]["schema_diff"] == []  # up, then down under traffic: back to baseline
+    rollback = result.manifest.rollback
+    assert rollback.tested and rollback.restored and rollback.reapplied, rollback
+    assert result.manifest.state_after.schema_diff == []  # up, then down under traffic: back to baseline

@@ -14,6 +14,8 @@ from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from common.errors import BadInput
+from rehearse.measure.config import RehearsalConfig
+from rehearse.measure.manifest import RunManifest
 from rehearse.measure.result import RehearsalResult
 from rehearse.present import plots
 
@@ -118,7 +120,7 @@ def synthetic(
         load=_load(cpu),
         progress=pd.DataFrame(),
     )
-    manifest = dict(
+    manifest = RunManifest(
         run_id="synthetic",
         migration=migration,
         sources=[f"migrations/04_x/{migration}/up.sql"],
@@ -127,7 +129,7 @@ def synthetic(
         migration_end=T0 + (5.1 if failed else 4.0),
         migration_pid=MIG,
         app_pids=APP,
-        config=dict(rate=100, sample_interval=TICK),
+        config=RehearsalConfig(rate=100, sample_interval=TICK),
     )
     return RehearsalResult(run_id="synthetic", manifest=manifest, frames=frames)
 

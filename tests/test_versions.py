@@ -73,8 +73,8 @@ def test_rehearsal_on_15_records_the_version_and_checks_queries_with_prepare(tmp
         warmup=1.0,
         cooldown=0.5,
     )
-    assert result.manifest["postgres_version"].startswith("15.")
-    assert result.manifest["config"]["postgres_bin"] == PG15_BIN
-    assert result.manifest["compatibility"]["method"] == "PREPARE"  # EXPLAIN (GENERIC_PLAN) is 16+
+    assert result.manifest.postgres_version.startswith("15.")
+    assert result.manifest.config.postgres_bin == PG15_BIN
+    assert result.manifest.compatibility.method == "PREPARE"  # EXPLAIN (GENERIC_PLAN) is 16+
     [broken] = summary(result)["compatibility"]
     assert broken["name"] == "queries.sql#1" and broken["sqlstate"] == "42703" and broken["broken_by_statement"] == 1

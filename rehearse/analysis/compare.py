@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from rehearse.analysis import timeline as analysis
-from rehearse.analysis.summary import statement_impact
+from rehearse.analysis.summary import longest_blocking_hold_ms, statement_impact
 from rehearse.sql import locks as lockmodes
 
 
@@ -15,17 +15,12 @@ def variant_numbers(result) -> dict:
     impact = statement_impact(result)
     phases = analysis.latency_by_phase(result)
     modes = [m for m in impact["strongest_lock"] if isinstance(m, str)]
-    blocking_holds = [
-        row.lock_hold_ms
-        for row in impact.itertuples()
-        if isinstance(row.strongest_lock, str) and lockmodes.blocks_writes(row.strongest_lock)
-    ]
     m = result.manifest
     return {
         "outcome": "failed" if result.failed else "succeeded",
-        "migration s": m["migration_end"] - m["migration_start"],
+        "migration s": m.migration_end - m.migration_start,
         "strongest lock": lockmodes.strongest(modes) if modes else None,
-        "longest blocking hold ms": max(blocking_holds, default=0.0),
+        "longest blocking hold ms": longest_blocking_hold_ms(result),
         "app tx blocked": int(impact["blocked_app_tx"].sum()),
         "max blocked ms": float(impact["blocked_app_ms_max"].max()) if len(impact) else 0.0,
         "p99 before ms": phases.loc["before", "p99_ms"],
@@ -49,7 +44,7 @@ def _cpu_seconds(result) -> float:
     if "cpu_seconds" not in load or load["cpu_seconds"].isna().all():
         return float("nan")
     m = result.manifest
-    during = load[(load["t"] >= m["migration_start"]) & (load["t"] <= m["migration_end"] + 0.2)]
+    during = load[(load["t"] >= m.migration_start) & (load["t"] <= m.migration_end + 0.2)]
     if len(during) < 2:
         return float("nan")
     return float(np.nanmax(during["cpu_seconds"]) - np.nanmin(during["cpu_seconds"]))

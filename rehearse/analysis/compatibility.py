@@ -18,12 +18,12 @@ def table(result) -> pd.DataFrame | None:
     migration started is broken by none of them.
     """
     frame = result.frames.get("compatibility")
-    info = result.manifest.get("compatibility")
+    info = result.manifest.compatibility
     if frame is None or info is None:
         return None
     checks = frame[~frame["sqlstate"].isin(INCONCLUSIVE)]
     rows = []
-    for i, query in enumerate(info["queries"]):
+    for i, query in enumerate(info.queries):
         mine = checks[checks["query"] == i].sort_values("t")
         failed = mine[~mine["ok"].astype(bool)]
         row = dict(
@@ -54,7 +54,7 @@ def table(result) -> pd.DataFrame | None:
 
 
 def _breaker(result, t: float) -> dict:
-    if t < result.manifest["migration_start"]:
+    if t < result.manifest.migration_start:
         return {}
     statements = result.statements[~result.statements["kind"].isin(["BEGIN", "COMMIT", "ROLLBACK"])]
     done = statements[statements["end"].notna() & (statements["end"] <= t)].sort_values("end")

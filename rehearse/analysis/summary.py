@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 import pandas as pd
 
@@ -56,14 +57,14 @@ def summary(result) -> dict:
     return _clean(
         dict(
             run_id=result.run_id,
-            migration=result.manifest.get("migration"),
+            migration=result.manifest.migration,
             outcome="failed" if result.failed else "succeeded",
-            scale=result.manifest.get("scale"),
-            seed=result.manifest.get("seed"),
-            postgres_version=result.manifest.get("postgres_version"),
+            scale=result.manifest.scale,
+            seed=result.manifest.seed,
+            postgres_version=result.manifest.postgres_version,
             statements=impact.to_dict(orient="records"),
-            state_after=result.manifest.get("state_after"),
-            rollback=_rollback(result.manifest.get("rollback")),
+            state_after=asdict(result.manifest.state_after) if result.manifest.state_after else None,
+            rollback=_rollback(result.manifest.rollback),
             workload={phase: row for phase, row in phases.to_dict(orient="index").items()},
             errors=analysis.errors_by_kind(result).to_dict(orient="records"),
             compatibility=compatibility.failures(result),
@@ -71,19 +72,26 @@ def summary(result) -> dict:
     )
 
 
-def _rollback(report: dict | None) -> dict | None:
+def longest_blocking_hold_ms(result) -> float:
+    """The longest the migration held a lock that blocks the application's writes, ms (0: none)."""
+    spans = analysis.lock_spans(result)
+    blocking = spans[spans["mode"].map(lambda mode: isinstance(mode, str) and lockmodes.blocks_writes(mode))]
+    return float(blocking["hold_ms"].max()) if len(blocking) else 0.0
+
+
+def _rollback(report) -> dict | None:
     """The JSON contract: {restored, schema_diff, rows_lost}, plus the detail behind them."""
     if report is None:
         return None
     return dict(
-        restored=report["restored"],
-        schema_diff=report["schema_diff"],
-        rows_lost=report["rows_lost"],
-        tested=report["tested"],
-        rows_lost_by_table=report["rows_lost_by_table"],
-        down_error=report["down_error"],
-        up_error=report["up_error"],
-        reapplied=report["reapplied"],
+        restored=report.restored,
+        schema_diff=report.schema_diff,
+        rows_lost=report.rows_lost,
+        tested=report.tested,
+        rows_lost_by_table=report.rows_lost_by_table,
+        down_error=report.down_error,
+        up_error=report.up_error,
+        reapplied=report.reapplied,
     )
 
 

@@ -73,7 +73,7 @@ def lock_waits(result, final_attempt: bool = False) -> pd.Series:
     Over all attempts of a retried statement by default; `final_attempt` for the wait before its locks
     were finally granted.
     """
-    pid, interval = result.migration_pid, result.manifest.get("config", {}).get("sample_interval", 0.01)
+    pid, interval = result.migration_pid, result.manifest.config.sample_interval
     waiting = result.locks[(result.locks["pid"] == pid) & ~result.locks["granted"]]
     out = {}
     for stmt in result.statements.itertuples():
@@ -93,7 +93,7 @@ def lock_waits(result, final_attempt: bool = False) -> pd.Series:
 
 def blocking(result) -> pd.DataFrame:
     """Application backends waiting, directly or through the lock queue, on the migration's backend."""
-    pid, app = result.migration_pid, set(result.manifest.get("app_pids", []))
+    pid, app = result.migration_pid, set(result.manifest.app_pids)
     activity = result.activity
     rows = []
     for t, snap in activity.groupby("t", sort=True):
@@ -164,7 +164,7 @@ def blocked_transactions(result) -> pd.DataFrame:
     Blocked time runs from the first to the last sample that saw it waiting, plus one interval: robust to a
     tick the sampler missed, and at most one interval short of the truth.
     """
-    interval = result.manifest.get("config", {}).get("sample_interval", 0.01)
+    interval = result.manifest.config.sample_interval
     blocked = blocking(result)
     work = result.workload.reset_index(names="tx")
     rows = []
@@ -193,7 +193,7 @@ def blocked_transactions(result) -> pd.DataFrame:
 
 
 def phase_of(result, t: pd.Series) -> pd.Series:
-    start, end = result.manifest["migration_start"], result.manifest["migration_end"]
+    start, end = result.manifest.migration_start, result.manifest.migration_end
     return pd.Series(np.where(t < start, "before", np.where(t <= end, "during", "after")), index=t.index)
 
 
@@ -202,9 +202,9 @@ def latency_by_phase(result) -> pd.DataFrame:
     work = result.workload.assign(phase=lambda w: phase_of(result, w["intended_start"]))
     m = result.manifest
     seconds = dict(
-        before=m["migration_start"] - m["t0"],
-        during=m["migration_end"] - m["migration_start"],
-        after=max(work["end"].max() - m["migration_end"], 1e-9) if len(work) else 0,
+        before=m.migration_start - m.t0,
+        during=m.migration_end - m.migration_start,
+        after=max(work["end"].max() - m.migration_end, 1e-9) if len(work) else 0,
     )
     rows = []
     for phase in PHASES:

@@ -89,8 +89,8 @@ def resolve_production(
     largest, rows: dict | None = None, catalogue: dict | None = None, origin: str = "SF 1", buffers: int | None = None
 ) -> Production:
     """Rows per dataset table: given, else from the catalogue, else SF 1 (rehearsed rows ÷ scale)."""
-    manifest = largest.manifest["dataset_manifest"]
-    sf1 = {f"public.{t}": round(n / largest.manifest["scale"]) for t, n in manifest["rows"].items()}
+    manifest = largest.manifest.dataset_manifest
+    sf1 = {f"public.{t}": round(n / largest.manifest.scale) for t, n in manifest["rows"].items()}
     missing = tuple(sorted(set(sf1) - set(catalogue))) if catalogue is not None else ()
     rows, catalogue = rows or {}, catalogue or {}
     unknown = sorted(set(rows) - set(sf1))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
+import datagen
 from common.errors import BadInput
+
+DIRT_FIELDS = ("dirt_orphan_items", "dirt_duplicate_emails", "dirt_null_currency", "dirt_bad_transaction_ids")
 
 
 def _option(default, help_text: str):
@@ -81,7 +84,7 @@ class RehearsalConfig:
             _positive("long_transaction", self.long_transaction)
         for name in ("warmup", "cooldown"):
             _non_negative(name, getattr(self, name))
-        for name in ("dirt_orphan_items", "dirt_duplicate_emails", "dirt_null_currency", "dirt_bad_transaction_ids"):
+        for name in DIRT_FIELDS:
             value = getattr(self, name)
             if not _is_number(value) or not 0 <= value <= 1:
                 raise BadInput(f"{name} must be a rate between 0 and 1, got {value!r}")
@@ -90,6 +93,10 @@ class RehearsalConfig:
     def names(cls) -> set[str]:
         return {f.name for f in fields(cls)}
 
+    def dirt(self) -> datagen.Dirt:
+        """The dataset's dirt: the dirt_* fields without their prefix (the one place that maps them)."""
+        return datagen.Dirt(**{name.removeprefix("dirt_"): getattr(self, name) for name in DIRT_FIELDS})
+
     def to_dict(self, mask_dsn: bool = True) -> dict:
         data = asdict(self)
         if mask_dsn and self.dsn:
@@ -97,6 +104,17 @@ class RehearsalConfig:
 
             data["dsn"] = mask(self.dsn)
         return data
+
+
+def configure(config: RehearsalConfig | None = None, options: dict | None = None) -> RehearsalConfig:
+    """`config` (default: the defaults) with `options` (RehearsalConfig field names) replacing its fields."""
+    options = options or {}
+    unknown = set(options) - RehearsalConfig.names()
+    if unknown:
+        known = ", ".join(sorted(RehearsalConfig.names()))
+        raise BadInput(f"unknown option(s) {', '.join(sorted(unknown))}; known: {known}")
+    base = config or RehearsalConfig()
+    return replace(base, **options) if options else base
 
 
 def _is_number(value) -> bool:

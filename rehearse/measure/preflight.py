@@ -10,8 +10,8 @@ import psycopg
 import datagen
 import dbserver
 from common.errors import BadInput
-from rehearse.measure.config import RehearsalConfig
-from rehearse.measure.runner import _config, _dirt, _read_setup, _run_setup
+from rehearse.measure.config import RehearsalConfig, configure
+from rehearse.measure.setup import read_setup, run_setup
 from rehearse.sql import migration as migration_mod
 
 
@@ -21,14 +21,14 @@ def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> p
     `setup` (e.g. a data fix) runs on the clone first, so a check can be repeated after the fix. The
     queries run in a READ ONLY transaction that is rolled back: a preflight file cannot change anything.
     """
-    config = _config(config, options)
+    config = configure(config, options)
     queries = _queries(path)
-    setup_sql = _read_setup(config.setup)
+    setup_sql = read_setup(config.setup)
     server = dbserver.open_server(config.dsn, postgres_bin=config.postgres_bin)
-    dataset = datagen.build(scale=config.scale, seed=config.seed, dirt=_dirt(config), server=server, progress=False)
+    dataset = datagen.build(scale=config.scale, seed=config.seed, dirt=config.dirt(), server=server, progress=False)
     with dbserver.clone(server, dataset.name) as scratch:
         if setup_sql:
-            _run_setup(server, scratch, setup_sql, config.setup)
+            run_setup(server, scratch, setup_sql, config.setup)
         with server.connect(scratch, autocommit=False) as conn:
             conn.read_only = True
             try:

@@ -15,124 +15,135 @@ import datagen
 import dbserver
 from common.errors import BadInput
 from rehearse.measure import compatibility, state
-from rehearse.measure.config import RehearsalConfig
+from rehearse.measure.config import RehearsalConfig, configure
 from rehearse.measure.executor import MigrationExecutor
 from rehearse.measure.long_transaction import LongTransaction
-from rehearse.measure.replay.app import ReplayApp
+from rehearse.measure.manifest import CompatibilityInfo, LongTransactionInfo, RunManifest, StateAfter
 from rehearse.measure.result import RehearsalResult
 from rehearse.measure.rollback import verify_rollback
 from rehearse.measure.sampler_process import SamplerProcess
-from rehearse.measure.transactions import QUERIES
-from rehearse.measure.workload import Workload, WorkloadConfig, query_sets
+from rehearse.measure.setup import read_setup, run_setup
+from rehearse.measure.traffic import app_queries_of, replay_apps
+from rehearse.measure.workload import Workload, WorkloadConfig
 from rehearse.sql import migration as migration_mod
+from rehearse.sql.migration import Migration
 
 
-def run(path: str | Path, config: RehearsalConfig | None = None, **options) -> RehearsalResult:
-    """Rehearse the migration at `path` under traffic; options are RehearsalConfig fields."""
-    config = _config(config, options)
+def run(
+    path: str | Path | Migration, config: RehearsalConfig | None = None, static_findings=None, **options
+) -> RehearsalResult:
+    """Rehearse the migration at `path` (or a Migration already parsed) under traffic; options are
+    RehearsalConfig fields. `static_findings(migration, config, postgres_version)` → StaticFindings is
+    computed once here and saved with the run (rehearse.run passes the verdict's; measure cannot import it).
+    """
+    config = configure(config, options)
     migration = migration_mod.load(path, down=config.down)  # parse errors surface before anything runs
     _check_options(migration, config)
-    setup_sql = _read_setup(config.setup)
+    setup_sql = read_setup(config.setup)
     apps = replay_apps(config)  # a bad --workload, --app-versions or --app-queries fails before anything runs
-    app_queries = _app_queries(config, apps) if config.app_queries else None
+    app_queries = app_queries_of(config, apps) if config.app_queries else None
     server = dbserver.open_server(config.dsn, postgres_bin=config.postgres_bin)
-    dataset = datagen.build(scale=config.scale, seed=config.seed, dirt=_dirt(config), server=server)
+    findings = static_findings(migration, config, server.version) if static_findings else None
+    dataset = datagen.build(scale=config.scale, seed=config.seed, dirt=config.dirt(), server=server)
     run_id = _new_run_id(migration.name)
     with dbserver.clone(server, dataset.name, name=f"rehearsal_run_{run_id.replace('-', '_')}") as scratch:
         if setup_sql:
-            _run_setup(server, scratch, setup_sql, config.setup)
+            run_setup(server, scratch, setup_sql, config.setup)
         with server.connect(scratch) as conn:
             baseline = state.schema(conn)
-        result = _rehearse(server, scratch, migration, config, run_id, app_queries, apps)
+        measured, frames = _rehearse(server, scratch, migration, config, app_queries, apps)
         with server.connect(scratch) as conn:
             after = state.schema(conn)
-        result.manifest["state_after"] = dict(
-            schema_diff=state.schema_diff(baseline, after), leftovers=state.leftovers(baseline, after)
-        )
+        state_after = StateAfter(state.schema_diff(baseline, after), state.leftovers(baseline, after))
         if config.keep:
             _keep(server, scratch)
+    rollback = None
     if config.rollback:
-        report = verify_rollback(server, dataset.name, migration, lock_timeout_ms=config.lock_timeout)
-        result.manifest["rollback"] = report.to_dict()
-    result.manifest.update(_manifest(server, dataset, migration, config, scratch, path))
+        rollback = verify_rollback(server, dataset.name, migration, lock_timeout_ms=config.lock_timeout)
+    provenance = _provenance(server, dataset, migration, config, scratch)
+    manifest = RunManifest(run_id, **measured, state_after=state_after, rollback=rollback, **provenance)
+    result = RehearsalResult(run_id, manifest, frames, migration, findings)
     result.save()
     return result
 
 
-def _rehearse(
-    server,
-    scratch: str,
-    migration,
-    config: RehearsalConfig,
-    run_id: str,
-    app_queries: list | None = None,
-    apps: dict | None = None,
-) -> RehearsalResult:
-    sampler = SamplerProcess(server, scratch, interval=config.sample_interval)
-    workload = Workload(server, scratch, _workload_config(config), apps=apps)
-    executor = MigrationExecutor(
-        server,
-        scratch,
-        lock_timeout_ms=config.lock_timeout,
-        fail_at=config.fail_at,
-        lock_retries=config.lock_retries,
-        fail_after=config.fail_after,
-        fail_mode=config.fail_mode,
-    )
-    long_tx = LongTransaction(server, scratch, config.long_transaction) if config.long_transaction else None
-    probe = compatibility.CompatibilityProbe(server, scratch, app_queries) if app_queries else None
-    sampler.start()
+def _rehearse(server, scratch: str, migration, config: RehearsalConfig, app_queries=None, apps=None):
+    """Traffic, sampler, warm-up, the migration (and its down), cool-down: (manifest fields, frames)."""
+    tools = _Instruments(server, scratch, config, app_queries, apps)
+    tools.sampler.start()
     try:
         t0 = time.time()  # traffic starts: the origin of every plot and of the "before" phase
-        workload.start()
+        tools.workload.start()
         try:
-            if probe:
-                probe.start()
-            _warm_up(config.warmup, long_tx)
+            if tools.probe:
+                tools.probe.start()
+            _warm_up(config.warmup, tools.long_tx)
             migration_start = time.time()
-            records = executor.run(migration)
+            records = tools.executor.run(migration)
             if config.rollback and migration.down is not None:
-                records += executor.run(migration.down, phase="down", first_index=len(records) + 1)
+                records += tools.executor.run(migration.down, phase="down", first_index=len(records) + 1)
             migration_end = time.time()
             time.sleep(config.cooldown)
         finally:
-            if long_tx:
-                long_tx.stop()
-            workload_frame = workload.stop()
-            compat_frame = probe.stop() if probe else None
-            executor.close()
+            stopped = tools.stop()
     finally:
-        sampled = sampler.stop()
+        sampled = tools.sampler.stop()
+    measured = dict(
+        t0=t0,
+        migration_start=migration_start,
+        migration_end=migration_end,
+        migration_pid=tools.executor.pid,
+        app_pids=sorted(tools.workload.backend_pids),
+        workload_stats=tools.workload.stats,
+        sampler_stats=sampled.stats,
+        long_transaction=LongTransactionInfo(**tools.long_tx.to_dict()) if tools.long_tx else None,
+        compatibility=CompatibilityInfo(**tools.probe.to_dict()) if tools.probe else None,
+        replay={version: app.to_dict() for version, app in apps.items()} if apps else None,
+    )
+    return measured, _frames(records, sampled, stopped)
+
+
+class _Instruments:
+    """What runs beside the migration: sampler, workload, executor, long transaction, compatibility probe."""
+
+    def __init__(self, server, scratch: str, config: RehearsalConfig, app_queries: list | None, apps: dict | None):
+        self.sampler = SamplerProcess(server, scratch, interval=config.sample_interval)
+        self.workload = Workload(server, scratch, _workload_config(config), apps=apps)
+        self.executor = MigrationExecutor(
+            server,
+            scratch,
+            lock_timeout_ms=config.lock_timeout,
+            fail_at=config.fail_at,
+            lock_retries=config.lock_retries,
+            fail_after=config.fail_after,
+            fail_mode=config.fail_mode,
+        )
+        seconds = config.long_transaction
+        self.long_tx = LongTransaction(server, scratch, seconds) if seconds else None
+        self.probe = compatibility.CompatibilityProbe(server, scratch, app_queries) if app_queries else None
+
+    def stop(self) -> dict:
+        """Stop all but the sampler; the frames they recorded."""
+        if self.long_tx:
+            self.long_tx.stop()
+        stopped = dict(workload=self.workload.stop())
+        if self.probe:
+            stopped["compatibility"] = self.probe.stop()
+        self.executor.close()
+        return stopped
+
+
+def _frames(records, sampled, stopped: dict) -> dict[str, pd.DataFrame]:
     statements = pd.DataFrame([dataclasses.asdict(r) for r in records]).drop(columns=["locks"])
     statement_locks = pd.DataFrame(
         [dict(index=r.index, **lock) for r in records for lock in r.locks],
         columns=["index", "relation", "relkind", "mode"],
     )
-    manifest = dict(
-        run_id=run_id,
-        t0=t0,
-        migration_start=migration_start,
-        migration_end=migration_end,
-        migration_pid=executor.pid,
-        app_pids=sorted(workload.backend_pids),
-        workload_stats=workload.stats,
-        sampler_stats=sampled.stats,
-        long_transaction=long_tx.to_dict() if long_tx else None,
-    )
-    if apps:
-        manifest["replay"] = {version: app.to_dict() for version, app in apps.items()}
-    frames = dict(
-        statements=statements,
-        statement_locks=statement_locks,
-        workload=workload_frame,
-        locks=sampled.locks,
-        activity=sampled.activity,
-        load=sampled.load,
-        progress=sampled.progress,
-    )
-    if probe:
-        frames["compatibility"], manifest["compatibility"] = compat_frame, probe.to_dict()
-    return RehearsalResult(run_id=run_id, manifest=manifest, frames=frames)
+    frames = dict(statements=statements, statement_locks=statement_locks, workload=stopped["workload"])
+    frames |= dict(locks=sampled.locks, activity=sampled.activity, load=sampled.load, progress=sampled.progress)
+    if "compatibility" in stopped:
+        frames["compatibility"] = stopped["compatibility"]
+    return frames
 
 
 def _warm_up(seconds: float, long_tx) -> None:
@@ -160,25 +171,6 @@ def _check_options(migration, config: RehearsalConfig) -> None:
             )
 
 
-def _config(config: RehearsalConfig | None, options: dict) -> RehearsalConfig:
-    unknown = set(options) - RehearsalConfig.names()
-    if unknown:
-        raise BadInput(
-            f"unknown option(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(RehearsalConfig.names()))}"
-        )
-    base = config or RehearsalConfig()
-    return dataclasses.replace(base, **options) if options else base
-
-
-def _dirt(config: RehearsalConfig) -> datagen.Dirt:
-    return datagen.Dirt(
-        orphan_items=config.dirt_orphan_items,
-        duplicate_emails=config.dirt_duplicate_emails,
-        null_currency=config.dirt_null_currency,
-        bad_transaction_ids=config.dirt_bad_transaction_ids,
-    )
-
-
 def _workload_config(config: RehearsalConfig) -> WorkloadConfig:
     return WorkloadConfig(
         rate=config.rate,
@@ -188,56 +180,6 @@ def _workload_config(config: RehearsalConfig) -> WorkloadConfig:
         lock_timeout_ms=config.app_lock_timeout,
         queries=config.app_versions,
     )
-
-
-def replay_apps(config: RehearsalConfig) -> dict | None:
-    """Version → ReplayApp for --workload FILE or --app-versions FILE,FILE; None = the built-in app."""
-    files = [name.strip() for name in config.app_versions.split(",")]
-    if all(name in QUERIES for name in files):
-        query_sets(config.app_versions)  # built-in query sets: refused here when repeated
-        if config.workload is None:
-            return None
-        if files != ["current"]:
-            raise BadInput("--workload replays one application; give two workload files as --app-versions A,B")
-        files = [config.workload]
-    if len(files) > 2 or any(name in QUERIES for name in files):
-        raise BadInput(
-            f"--app-versions {config.app_versions}: give current,new or two workload files, e.g. current.csv,new.csv"
-        )
-    return {
-        version: ReplayApp(name, read_only=config.read_only_workload)
-        for version, name in zip(("current", "new"), files)
-    }
-
-
-def _app_queries(config: RehearsalConfig, apps: dict | None) -> list:
-    """--app-queries workload checks the statements replayed, when replaying, else the built-in app's."""
-    if config.app_queries != compatibility.WORKLOAD or apps is None:
-        return compatibility.load(config.app_queries, config.app_versions)
-    return [
-        compatibility.AppQuery(f"{version}:{s.kind}", s.sql, compatibility.count_parameters(s.sql))
-        for version, app in apps.items()
-        for s in app.statements.values()
-    ]
-
-
-def _read_setup(setup: str | None) -> str | None:
-    if setup is None:
-        return None
-    path = Path(setup)
-    if not path.is_file():
-        raise BadInput(f"setup file {setup} not found; give --setup an existing .sql file")
-    return path.read_text()
-
-
-def _run_setup(server, scratch: str, sql_text: str, source: str) -> None:
-    import psycopg
-
-    try:
-        with server.connect(scratch) as conn:
-            conn.execute(sql_text)
-    except psycopg.Error as exc:
-        raise BadInput(f"setup file {source} failed: {str(exc).splitlines()[0]}; fix it and run again") from None
 
 
 def _keep(server, scratch: str) -> None:
@@ -252,7 +194,8 @@ def _new_run_id(name: str) -> str:
     return f"{stamp}-{safe}-{secrets.token_hex(2)}"
 
 
-def _manifest(server, dataset, migration, config: RehearsalConfig, scratch: str, path) -> dict:
+def _provenance(server, dataset, migration, config: RehearsalConfig, scratch: str) -> dict:
+    """What ran, on what: the migration's name and sources, config, dataset, server and versions."""
     from importlib import metadata
 
     libraries = {
@@ -261,9 +204,9 @@ def _manifest(server, dataset, migration, config: RehearsalConfig, scratch: str,
     }
     return dict(
         migration=migration.name,
-        path=str(path),
+        path=migration.path,
         sources=list(migration.sources),
-        config=config.to_dict(),
+        config=config,
         dataset=dataset.name,
         dataset_manifest=dataset.manifest,
         scale=config.scale,

@@ -87,7 +87,7 @@ def projection_table(scaled) -> pd.DataFrame:
 
 
 def print_projection(scaled) -> None:
-    scales = ", ".join(f"{r.manifest['scale']:g}" for r in scaled.results)
+    scales = ", ".join(f"{r.manifest.scale:g}" for r in scaled.results)
     print(f"\nprojection to production ({scaled.production.origin}) from scales {scales}; 90 % intervals")
     print(projection_table(scaled).to_string(index=False))
     for p in map(scaled.projection, scaled.indexes):

@@ -15,9 +15,10 @@ import datagen
 import dbserver
 from common.errors import BadInput
 from common.paths import project_root
+from common.text import shorten
 from rehearse.analysis import timeline as analysis
-from rehearse.measure.config import RehearsalConfig
-from rehearse.measure.runner import _config, _dirt
+from rehearse.measure.config import RehearsalConfig, configure
+from rehearse.measure.manifest import StateAfter
 from rehearse.sql import locks as lockmodes
 from rehearse.sql.migration import plan
 
@@ -49,7 +50,7 @@ def config(**options) -> RehearsalConfig:
         value = options.get(name)
         if value and locate(value).exists():
             options[name] = str(locate(value))
-    return _config(None, options)
+    return configure(None, options)
 
 
 def config_from(namespace: dict, **overrides) -> RehearsalConfig:
@@ -61,9 +62,9 @@ def config_from(namespace: dict, **overrides) -> RehearsalConfig:
 
 def dataset(config: RehearsalConfig | None = None, **options):
     """The dataset template for these options (scale, seed, dirt_*), built quietly when it does not exist."""
-    config = _config(config, options)
+    config = configure(config, options)
     server = dbserver.open_server(config.dsn, postgres_bin=config.postgres_bin)
-    return datagen.build(scale=config.scale, seed=config.seed, dirt=_dirt(config), server=server, progress=False)
+    return datagen.build(scale=config.scale, seed=config.seed, dirt=config.dirt(), server=server, progress=False)
 
 
 def describe(dataset) -> pd.DataFrame:
@@ -120,7 +121,9 @@ def _locks_of(name: str, result) -> pd.DataFrame:
     spans = analysis.lock_spans(result)
     spans = spans[spans["relkind"].isin(_TABLE_KINDS) | spans["relkind"].isna()]
     spans = spans[~spans["relation"].fillna("").str.match(r"(pg_catalog|information_schema)\.")]
-    spans = spans.assign(rank=spans["mode"].map(_rank)).sort_values("rank", ascending=False)
+    spans = spans.assign(rank=spans["mode"].map(lambda mode: lockmodes.rank(mode, unknown=0))).sort_values(
+        "rank", ascending=False
+    )
     # The strongest mode per statement and table is what the application feels; weaker ones add nothing.
     held = (
         spans.groupby(["index", "relation"], as_index=False)
@@ -133,7 +136,7 @@ def _locks_of(name: str, result) -> pd.DataFrame:
             "variant": name,
             "#": held["index"].astype(int),
             "phase": held["index"].map(statements["phase"]),
-            "statement": held["index"].map(statements["sql"]).map(_short),
+            "statement": held["index"].map(statements["sql"]).map(shorten),
             "table": held["relation"].str.removeprefix("public."),
             "lock": held["mode"],
             # analysis.lock_waits rounds a wait up by half a sampler tick, which can put a short lock's start
@@ -143,10 +146,6 @@ def _locks_of(name: str, result) -> pd.DataFrame:
         },
         columns=columns,
     )
-
-
-def _rank(mode: str) -> int:
-    return lockmodes.MODES.index(mode) if mode in lockmodes.MODES else -1  # SIReadLock: weaker than any
 
 
 def _blocks(mode: str) -> str:
@@ -164,11 +163,11 @@ def state_table(results: dict) -> pd.DataFrame:
     """What each rehearsal left in the database: outcome, schema changes still there, objects to clean up."""
     rows = []
     for name, result in results.items():
-        state = result.manifest.get("state_after") or {}
+        state = result.manifest.state_after or StateAfter()
         rows.append(dict(variant=name, what="outcome", detail=_outcome(result)))
-        rows += [dict(variant=name, what="schema change left", detail=line) for line in state.get("schema_diff", [])]
-        rows += [dict(variant=name, what="to clean up", detail=line) for line in state.get("leftovers", [])]
-        if not state.get("schema_diff") and not state.get("leftovers"):
+        rows += [dict(variant=name, what="schema change left", detail=line) for line in state.schema_diff]
+        rows += [dict(variant=name, what="to clean up", detail=line) for line in state.leftovers]
+        if not state.schema_diff and not state.leftovers:
             rows.append(dict(variant=name, what="schema change left", detail="none: the schema is as before"))
     return pd.DataFrame(rows, columns=["variant", "what", "detail"])
 
@@ -182,28 +181,23 @@ def _outcome(result) -> str:
 
 def rollback_table(results: dict) -> pd.DataFrame:
     """The tested-rollback check of each variant (up, down, up again on a quiet copy), one column each."""
-    return pd.DataFrame({name: _rollback_rows(r.manifest.get("rollback")) for name, r in results.items()})
+    return pd.DataFrame({name: _rollback_rows(r.manifest.rollback) for name, r in results.items()})
 
 
-def _rollback_rows(report: dict | None) -> dict:
-    if not report or not report.get("tested"):
+def _rollback_rows(report) -> dict:
+    if not report or not report.tested:
         return {"tested": False}
     return {
         "tested": True,
-        "restored (schema and data)": report["restored"],
-        "up failed": _error(report.get("up_error")),
-        "left by up": "; ".join(report.get("leftovers") or []) or "-",
-        "down failed": _error(report.get("down_error")),
-        "schema differences after down": "; ".join(report.get("schema_diff") or []) or "none",
-        "rows lost": report.get("rows_lost", 0),
-        "up again after down": {True: "ok", False: "failed"}.get(report.get("reapplied"), "not tried"),
+        "restored (schema and data)": report.restored,
+        "up failed": _error(report.up_error),
+        "left by up": "; ".join(report.leftovers) or "-",
+        "down failed": _error(report.down_error),
+        "schema differences after down": "; ".join(report.schema_diff) or "none",
+        "rows lost": report.rows_lost,
+        "up again after down": {True: "ok", False: "failed"}.get(report.reapplied, "not tried"),
     }
 
 
 def _error(error: dict | None) -> str:
     return "no" if not error else f"#{error['statement']}: {error['sqlstate']} {error['message']}"
-
-
-def _short(sql: str, width: int = 60) -> str:
-    flat = " ".join(str(sql).split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from rehearse.measure.manifest import StateAfter
+from rehearse.measure.result import load
 from rehearse.present.notebooks import execute, reports_dir, to_html
 from rehearse.sql import locks as lockmodes
+from rehearse.verdicts import verbs
 
 COLOURS = {"green": "#2e7d32", "amber": "#ef8f00", "red": "#c62828"}
 
@@ -25,12 +28,16 @@ def write(run_id: str) -> Path:
     return to_html(executed, out / f"{run_id}.html", hide_code=True)
 
 
-def judge(result):
-    """The verdict, with the static rules when the migration's files are still where they were."""
-    from rehearse.verdicts.judge import verdict
+def judge(result, thresholds=None):
+    """The verdict from what the result carries (its statements, static findings, projection): never the
+    migration's files, which may have changed since the run."""
+    return verbs.judge(result, thresholds)
 
-    path = result.manifest.get("path")
-    return verdict(result, path if path and Path(path).exists() else None, projection=result.manifest.get("projection"))
+
+def report(run_id: str) -> Path:
+    """`rehearse report`: (re)write the HTML page of a saved run or scaled rehearsal; its path."""
+    load(run_id)  # a clear error for an unknown run, before starting a kernel
+    return write(run_id)
 
 
 def verdict_banner(judged) -> str:
@@ -51,7 +58,7 @@ def statement_table(result) -> pd.DataFrame:
 
 
 def projection_text(result) -> str:
-    projection = result.manifest.get("projection")
+    projection = result.projected()
     if not projection:
         return (
             "No projection: this run was rehearsed at one scale. Rehearse with "
@@ -60,7 +67,7 @@ def projection_text(result) -> str:
     rows = [
         f"| {i} | {p.get('rows'):,} | {p['duration_ms'] / 1000:.1f} s ({p['low_ms'] / 1000:.1f}–"
         f"{p['high_ms'] / 1000:.1f}) | {p.get('model')} |"
-        for i, p in sorted(projection.items(), key=lambda x: int(x[0]))
+        for i, p in sorted(projection.items())
     ]
     return "| statement | rows | projected duration | model |\n|---|---|---|---|\n" + "\n".join(rows)
 
@@ -71,7 +78,7 @@ def warnings_text(result) -> str:
         result.statements["kind"].isin(["ALTER TABLE", "DROP TABLE", "TRUNCATE", "LOCK", "CREATE INDEX", "REINDEX"])
     ]
     lines = []
-    lock_timeout = (result.manifest.get("config") or {}).get("lock_timeout")
+    lock_timeout = result.manifest.config.lock_timeout
     impact_modes = set(result.statement_locks["mode"]) if len(result.statement_locks) else set()
     if any(lockmodes.blocks_reads(m) for m in impact_modes) and not lock_timeout:
         lines.append(
@@ -86,23 +93,23 @@ def warnings_text(result) -> str:
 
 
 def state_text(result) -> str:
-    state = result.manifest.get("state_after") or {}
-    parts = [f"**Schema after the run**: {len(state.get('schema_diff', []))} difference(s) from the baseline."]
-    parts += [f"- {line}" for line in state.get("schema_diff", [])[:20]]
-    if state.get("leftovers"):
-        parts.append("**Leftovers to clean up before a retry**: " + "; ".join(state["leftovers"]))
-    rollback = result.manifest.get("rollback")
+    state = result.manifest.state_after or StateAfter()
+    parts = [f"**Schema after the run**: {len(state.schema_diff)} difference(s) from the baseline."]
+    parts += [f"- {line}" for line in state.schema_diff[:20]]
+    if state.leftovers:
+        parts.append("**Leftovers to clean up before a retry**: " + "; ".join(state.leftovers))
+    rollback = result.manifest.rollback
     if rollback is None:
         parts.append("**Rollback**: not rehearsed (run with `--rollback`). An untested rollback is a risk in itself.")
-    elif not rollback["tested"]:
+    elif not rollback.tested:
         parts.append("**Rollback**: the migration has no down script.")
     else:
-        verdict = "restores the baseline" if rollback["restored"] else "does NOT restore the baseline"
-        parts.append(f"**Rollback** (up, down, up on a quiet copy): {verdict}; rows lost: {rollback['rows_lost']:,}.")
-        parts += [f"- {line}" for line in rollback["schema_diff"][:20]]
+        verdict = "restores the baseline" if rollback.restored else "does NOT restore the baseline"
+        parts.append(f"**Rollback** (up, down, up on a quiet copy): {verdict}; rows lost: {rollback.rows_lost:,}.")
+        parts += [f"- {line}" for line in rollback.schema_diff[:20]]
     return "\n".join(parts)
 
 
 def manifest_table(result) -> pd.DataFrame:
-    shown = {k: v for k, v in result.manifest.items() if k not in ("dataset_manifest", "app_pids")}
+    shown = {k: v for k, v in result.manifest.to_dict().items() if k not in ("dataset_manifest", "app_pids")}
     return pd.DataFrame({"value": {k: json.dumps(v, default=str)[:300] for k, v in shown.items()}})

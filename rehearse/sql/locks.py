@@ -50,11 +50,14 @@ _CONFLICT_ROWS: dict[str, tuple[str, ...]] = {
 CONFLICTS: dict[str, frozenset[str]] = {mode: frozenset(row) for mode, row in _CONFLICT_ROWS.items()}
 
 
-def rank(mode: str) -> int:
-    """PostgreSQL's number for a mode (1 = AccessShareLock … 8 = AccessExclusiveLock)."""
+def rank(mode: str, unknown: int | None = None) -> int:
+    """PostgreSQL's number for a mode (1 = AccessShareLock … 8 = AccessExclusiveLock); a mode not in the
+    table (SIReadLock, a missing value) gives `unknown` when one is given, else ValueError."""
     try:
         return MODES.index(mode) + 1
     except ValueError:
+        if unknown is not None:
+            return unknown
         raise ValueError(f"unknown lock mode {mode!r}; expected one of {', '.join(MODES)}") from None
 
 

@@ -75,6 +75,7 @@ class Migration:
     down: Migration | None
     sources: tuple[str, ...]
     notes: tuple[str, ...] = ()  # what the reader assumed or could not rehearse (see rehearse.sql.script.Layout)
+    path: str | None = None  # what it was read from, as given (None when rebuilt from a saved run)
 
     def transactions(self) -> list[list[Statement]]:
         """Execution units in order: each a transaction's statements, or one statement run on its own."""
@@ -86,21 +87,47 @@ class Migration:
                 units.append([st])
         return units
 
+    def to_dict(self) -> dict:
+        """The migration as the plan's JSON: statements (sql, source, line, kind, transaction, expected locks),
+        transaction units, down and notes; `from_dict` reads it back without the files or the parser."""
+        return Plan(self).to_dict() | {"path": self.path}
 
-def load(path: str | Path, down: str | Path | None = None) -> Migration:
+    @classmethod
+    def from_dict(cls, data: dict) -> Migration:
+        down = data.get("down")
+        return cls(
+            name=data["name"],
+            statements=tuple(_statement_from(s) for s in data["statements"]),
+            down=cls.from_dict(down) if down else None,
+            sources=tuple(data["sources"]),
+            notes=tuple(data.get("notes", ())),
+            path=data.get("path"),
+        )
+
+
+def _statement_from(data: dict) -> Statement:
+    locks = tuple(ExpectedLock(lk["relation"], lk["mode"]) for lk in data["expected_locks"])
+    fields = {k: data[k] for k in ("index", "sql", "source", "line", "kind", "in_transaction_block", "transaction")}
+    return Statement(**fields, expected_locks=locks)
+
+
+def load(path: str | Path | Migration, down: str | Path | None = None) -> Migration:
     """Read the migration at `path` (file, up/down or Flyway folder, Liquibase changelog, Alembic project).
 
     `down` overrides the rollback found next to it: a .sql file, or a folder read like `path`.
 
     Every file is parsed before this returns, so a syntax error anywhere is reported before anything runs.
+    A Migration already parsed is returned as it is: its rollback was chosen when it was parsed.
     """
+    if isinstance(path, Migration):
+        return path
     layout = readers.locate(path)
     if down is not None:
         given = readers.locate(down)
         layout = replace(layout, down=given.up, down_notes=given.notes)
     rollback = _from_scripts(f"{layout.name} (down)", layout.down, layout.down_notes) if layout.down else None
     notes = layout.notes if rollback else layout.notes + layout.down_notes  # e.g. "no changeset has a rollback"
-    return replace(_from_scripts(layout.name, layout.up, notes), down=rollback)
+    return replace(_from_scripts(layout.name, layout.up, notes), down=rollback, path=str(path))
 
 
 def split(text: str, source: str = "<string>") -> list[Statement]:
@@ -108,7 +135,7 @@ def split(text: str, source: str = "<string>") -> list[Statement]:
     return _statements(text, source, first_index=1, first_transaction=1)
 
 
-def plan(path: str | Path, down: str | Path | None = None) -> Plan:
+def plan(path: str | Path | Migration, down: str | Path | None = None) -> Plan:
     """A dry run: the statements, their transaction units and expected locks; nothing is executed."""
     return Plan(load(path, down))
 

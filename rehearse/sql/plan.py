@@ -34,6 +34,7 @@ def _migration_dict(m) -> dict:
         "statements": [_statement_dict(s) for s in m.statements],
         "transactions": [[s.index for s in unit] for unit in m.transactions()],
         "down": _migration_dict(m.down) if m.down is not None else None,
+        "notes": list(m.notes),
     }
 
 

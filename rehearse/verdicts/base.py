@@ -43,6 +43,14 @@ class Hit:
             finding_id=self.finding_id, level=self.level, reason=self.reason, index=self.index, source=self.source
         )
 
+    def to_saved(self) -> dict:
+        """to_dict with the detail the dynamic rules read: how a run folder keeps its static findings."""
+        return self.to_dict() | {"detail": self.detail}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Hit:
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
 
 @dataclass(frozen=True)
 class Thresholds:

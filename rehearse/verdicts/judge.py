@@ -7,7 +7,7 @@ Static rules read the parse tree (rehearse/_rules_static.py), dynamic rules the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rehearse.verdicts import rules_dynamic as _rules_dynamic
@@ -17,7 +17,16 @@ from rehearse.verdicts import text as _verdict_text
 from rehearse.verdicts.base import LEVELS, Hit, Thresholds, check_level, load_thresholds, rank, worst
 from rehearse.verdicts.findings import BY_ID
 
-__all__ = ["verdict", "Verdict", "StatementVerdict", "compare_paragraph", "load_thresholds", "LEVELS", "rank"]
+__all__ = [
+    "verdict",
+    "static_findings",
+    "Verdict",
+    "StatementVerdict",
+    "compare_paragraph",
+    "load_thresholds",
+    "LEVELS",
+    "rank",
+]
 
 
 @dataclass
@@ -105,16 +114,21 @@ class Verdict:
 def verdict(
     result_or_summary, migration=None, thresholds=None, projection: dict | None = None, squawk: bool = True
 ) -> Verdict:
-    """Judge one rehearsal. `migration`: a Migration or its path (None: no static rules, no squawk);
-    `thresholds`: a Thresholds, a TOML path, or None for the defaults; `projection`: per statement index
-    {rows, duration_ms, low_ms, high_ms, model} at production size, which the lock-hold rules then use."""
+    """Judge one rehearsal. `migration`: a Migration or its path to judge statically now (None: a result's
+    own, parsed and linted when it ran; a bare summary then gets no static rules); `thresholds`: a
+    Thresholds, a TOML path, or None for the defaults; `projection`: per statement index {rows,
+    duration_ms, low_ms, high_ms, model} at production size (None: a result's own, if it has one), which
+    the lock-hold rules then use."""
     data, table_rows, lock_timeout = _summary_of(result_or_summary)
     th = thresholds if isinstance(thresholds, Thresholds) else load_thresholds(thresholds)
-    migration = _migration(migration)
-    static = _rules_static.hits(migration, lock_timeout, th.static) if migration else []
-    linted, status = (
-        _squawk.hits(migration, data.get("postgres_version"), th.squawk) if migration and squawk else ([], "not run")
-    )
+    if migration is not None:
+        migration = _migration(migration)
+        static = _rules_static.hits(migration, lock_timeout, th.static)
+        linted, status = _squawk.hits(migration, data.get("postgres_version"), th.squawk) if squawk else ([], "not run")
+    else:
+        migration, static, linted, status = _saved(result_or_summary, th, squawk)
+    if projection is None and hasattr(result_or_summary, "projected"):
+        projection = result_or_summary.projected()
     ctx = _rules_dynamic.Context(
         data,
         th,
@@ -127,6 +141,28 @@ def verdict(
     return Verdict(_statements(data, migration, every), [h for h in every if h.index is None], data, th, status)
 
 
+def static_findings(migration, config, postgres_version: str | None = None):
+    """The parse-tree and squawk findings of `migration` run with `config`, as a run folder keeps them
+    (computed once, when it runs; `verdict` re-levels them with the thresholds it is given)."""
+    from rehearse.measure.result import StaticFindings
+
+    th = load_thresholds()
+    static = _rules_static.hits(migration, config.lock_timeout, th.static)
+    linted, status = _squawk.hits(migration, postgres_version, th.squawk)
+    return StaticFindings([h.to_saved() for h in static + linted], status)
+
+
+def _saved(value, th: Thresholds, squawk: bool) -> tuple:
+    """(migration, static hits, squawk hits, squawk status) a result saved when it ran; none for a summary."""
+    findings = getattr(value, "findings", None)
+    if findings is None:
+        return getattr(value, "migration", None), [], [], "not run"
+    hits = [Hit.from_dict(h) for h in findings.hits]
+    static = [replace(h, level=th.static) for h in hits if h.source == "static"]
+    linted = [replace(h, level=th.squawk) for h in hits if h.source == _squawk.SOURCE] if squawk else []
+    return value.migration, static, linted, findings.squawk if squawk else "not run"
+
+
 def compare_paragraph(verdicts: dict[str, Verdict]) -> str:
     """One paragraph comparing variants (e.g. {'risky': v1, 'safer': v2}) by level, waits and latency."""
     return _verdict_text.compare(verdicts)
@@ -137,12 +173,7 @@ def _summary_of(value) -> tuple[dict, dict, int | None]:
     if hasattr(value, "frames"):
         from rehearse.analysis.summary import summary
 
-        manifest = value.manifest
-        return (
-            summary(value),
-            (manifest.get("dataset_manifest") or {}).get("rows", {}),
-            (manifest.get("config") or {}).get("lock_timeout"),
-        )
+        return summary(value), value.manifest.table_rows, value.manifest.config.lock_timeout
     return value, value.get("table_rows", {}), (value.get("config") or {}).get("lock_timeout")
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from pglast import ast
 
+from common.text import human_ms
 from rehearse.sql import locks as lockmodes
 from rehearse.sql.lock_rules import as_node, name
 from rehearse.verdicts.base import Hit, Thresholds
@@ -35,12 +36,8 @@ def hits(ctx: Context) -> list[Hit]:
 
 
 def duration(ms: float | None) -> str:
-    """192 ms, 2.2 s, 3.1 min."""
-    if ms is None:
-        return "an unknown time"
-    if ms < 1000:
-        return f"{ms:,.0f} ms"
-    return f"{ms / 1000:.1f} s" if ms < 60_000 else f"{ms / 60_000:.1f} min"
+    """192 ms, 2.2 s, 3.1 min (common.text.human_ms), or 'an unknown time'."""
+    return "an unknown time" if ms is None else human_ms(ms)
 
 
 def condition(sqlstate: str | None) -> str:

@@ -116,7 +116,8 @@ def _not_null_check(constraint) -> str | None:
     return None
 
 
-def _short(relation: str) -> str:
+def _bare(relation: str) -> str:
+    """The table's name without the default schema, as a reason shows it."""
     return relation.removeprefix("public.")
 
 
@@ -138,7 +139,7 @@ def _rewrite(walk, st, node):
         (
             "R001-table-rewrite",
             f"rewrites {t} ({why}): PostgreSQL copies the table and rebuilds its "
-            f"indexes under AccessExclusiveLock, so reads and writes of {_short(t)} wait for the whole copy",
+            f"indexes under AccessExclusiveLock, so reads and writes of {_bare(t)} wait for the whole copy",
             {"table": t},
         )
         for t, why in found
@@ -176,7 +177,7 @@ def _held(walk, st, node):
         (
             "R002-access-exclusive-held",
             f"takes AccessExclusiveLock on {t} and keeps it while statement "
-            f"{later.index} ({later.kind}) runs: every read and write of {_short(t)} waits until COMMIT",
+            f"{later.index} ({later.kind}) runs: every read and write of {_bare(t)} waits until COMMIT",
             {"table": t, "until": later.index},
         )
     ]
@@ -190,7 +191,7 @@ def _index(walk, st, node):
         (
             "R003-blocking-index-build",
             f"builds index {node.idxname or '(unnamed)'} on {t} without "
-            f"CONCURRENTLY: ShareLock blocks every write to {_short(t)} for the whole build",
+            f"CONCURRENTLY: ShareLock blocks every write to {_bare(t)} for the whole build",
             {"table": t},
         )
     ]
@@ -244,7 +245,7 @@ def _backfill(walk, st, node):
     if holder:
         reason += (
             f" while statement {holder.index} holds AccessExclusiveLock on it: nobody reads or writes "
-            f"{_short(t)} until COMMIT"
+            f"{_bare(t)} until COMMIT"
         )
     return [("R006-single-transaction-backfill", reason, {"table": t, "under": holder and holder.index})]
 
@@ -272,10 +273,10 @@ def _incompatible(walk, st, node):
         if node.renameType == ObjectType.OBJECT_COLUMN:
             out.append((t, f"renames column {t}.{node.subname} to {node.newname}", node.subname, "42703"))
         elif node.renameType == ObjectType.OBJECT_TABLE:
-            out.append((t, f"renames table {t} to {node.newname}", _short(t), "42P01"))
+            out.append((t, f"renames table {t} to {node.newname}", _bare(t), "42P01"))
     if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
         dropped = [_qualified(".".join(p.sval for p in o)) for o in node.objects]
-        out += [(t, f"drops table {t}", _short(t), "42P01") for t in dropped if walk.existing(t)]
+        out += [(t, f"drops table {t}", _bare(t), "42P01") for t in dropped if walk.existing(t)]
     for t, cmd in _altered(walk, node):
         if cmd.subtype == AT.AT_DropColumn:
             out.append((t, f"drops column {t}.{cmd.name}", cmd.name, "42703"))
@@ -308,7 +309,7 @@ def _no_timeout(walk, st, node):
         (
             "R008-no-lock-timeout",
             f"takes {lock.mode} on {lock.relation} with no lock_timeout set: if a long "
-            f"transaction holds {_short(lock.relation)}, the migration waits in the lock queue and every query "
+            f"transaction holds {_bare(lock.relation)}, the migration waits in the lock queue and every query "
             "behind it waits too",
             {"table": lock.relation},
         )

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pandas as pd
 
+from common.text import shorten
 from rehearse.sql import locks as lockmodes
 from rehearse.verdicts.base import rank
 from rehearse.verdicts.rules_dynamic import AFTER_START, condition, duration
@@ -47,10 +48,10 @@ def table(v) -> pd.DataFrame:
         [
             {
                 "#": s.index,
-                "statement": _short(s.sql, 40),
+                "statement": shorten(s.sql, 40),
                 "level": s.level,
                 "findings": ", ".join(f.split("-")[0] for f in s.finding_ids if f[0] == "R"),
-                "why": _short(s.reasons[0], 90) if s.hits and s.level != "green" else "",
+                "why": shorten(s.reasons[0], 90) if s.hits and s.level != "green" else "",
                 "safer form": s.safer_form or "",
             }
             for s in v.statements
@@ -74,7 +75,7 @@ def report(v, max_risk: str) -> str:
 def junit(v, max_risk: str) -> str:
     """JUnit XML: a testcase per statement and one for the application, failed when over `max_risk`."""
     name = v.summary.get("migration") or "migration"
-    cases = [(f"statement {s.index}: {_short(s.sql, 60)}", s.level, s.reasons) for s in v.statements]
+    cases = [(f"statement {s.index}: {shorten(s.sql, 60)}", s.level, s.reasons) for s in v.statements]
     run_level = max((h.level for h in v.run_hits), key=rank, default="green")
     cases.append(("application during and after the migration", run_level, [h.reason for h in v.run_hits]))
     over = [c for c in cases if rank(c[1]) > rank(max_risk)]
@@ -178,8 +179,3 @@ def _facts(v) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-def _short(text: str, width: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -84,7 +84,7 @@ def _executed(result) -> pd.DataFrame:
     for col in ("start", "end", "tx_end"):
         stmts[col] = pd.to_numeric(stmts[col], errors="coerce")
     stmts = stmts[stmts["start"].notna() & ~stmts["kind"].isin(_CONTROL)]
-    last = result.manifest.get("migration_end")
+    last = result.manifest.migration_end
     stmts["end"] = stmts["end"].fillna(stmts["tx_end"]).fillna(last if last is not None else stmts["start"])
     stmts["end"] = np.maximum(stmts["end"], stmts["start"])
     stmts["tx_end"] = stmts["tx_end"].fillna(stmts["end"])
@@ -108,7 +108,7 @@ def _px_per_second(ax) -> float:
 def _extent(result, origin: float | None = None) -> tuple[float, float]:
     origin = result.t0 if origin is None else origin
     m = result.manifest
-    times = [result.t0, m.get("migration_start"), m.get("migration_end")]
+    times = [result.t0, m.migration_start, m.migration_end]
     work, stmts = result.workload, _executed(result)
     if len(work):
         times += [work["end"].max(), work["intended_start"].min()]
@@ -125,8 +125,8 @@ def _extent(result, origin: float | None = None) -> tuple[float, float]:
 def _migration_window(result) -> tuple[float, float]:
     """The migration (start to last transaction end) with a margin, within the run, in seconds since t0."""
     m, stmts = result.manifest, _executed(result)
-    start = m.get("migration_start", np.nan)
-    end = np.nanmax([m.get("migration_end", np.nan), stmts["tx_end"].max() if len(stmts) else np.nan])
+    start = m.migration_start
+    end = np.nanmax([m.migration_end, stmts["tx_end"].max() if len(stmts) else np.nan])
     if not (np.isfinite(start) and np.isfinite(end)):
         return _extent(result)
     lo, hi = _extent(result)
@@ -152,8 +152,8 @@ def _figure(result, what: str, height: float):
 
 def _migration_name(result) -> str:
     """The migration's name, with its folder when the name alone is a variant ("risky", "safer")."""
-    name = str(result.manifest.get("migration") or result.run_id)
-    sources = result.manifest.get("sources") or []
+    name = str(result.manifest.migration or result.run_id)
+    sources = result.manifest.sources or []
     if sources:
         folder = Path(sources[0]).parent
         if folder.name == name and folder.parent.name:

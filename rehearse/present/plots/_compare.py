@@ -5,35 +5,33 @@ from __future__ import annotations
 import numpy as np
 
 from rehearse.analysis import timeline as analysis
+from rehearse.analysis.summary import longest_blocking_hold_ms
 from rehearse.present.plots._axes import _BINS, _extent, _log_decades, _mark_statements, _migration_name, _note
-from rehearse.present.plots._locks import _spans
-from rehearse.present.plots._style import _VARIANT_COLOURS, BLOCKS_NEITHER, FONT, lock_colour
+from rehearse.present.plots._style import _VARIANT_COLOURS, FONT
 from rehearse.present.plots._traffic import _per_bin, _rate_per_bin, _steps
 
 
 def key_numbers(result) -> dict:
     """The few numbers compare() puts side by side for one run (units in the names)."""
     during = analysis.latency_by_phase(result).loc["during"]
-    spans = _spans(result)
-    blocking = spans[spans["mode"].map(lock_colour) != BLOCKS_NEITHER]
     m = result.manifest
     return {
         "p99 latency during migration (ms)": np.nan if during["p99_ms"] is None else float(during["p99_ms"]),
-        "longest lock blocking writes (s)": float(blocking["hold_ms"].max() / 1000) if len(blocking) else 0.0,
+        "longest lock blocking writes (s)": longest_blocking_hold_ms(result) / 1000,
         "app transactions blocked (count)": len(analysis.blocked_transactions(result)),
         "app errors during migration (count)": int(during["errors"]),
-        "migration duration (s)": m["migration_end"] - m["migration_start"],
+        "migration duration (s)": m.migration_end - m.migration_start,
     }
 
 
 def _p99_series(result, width):
     work = result.workload
-    x = work["intended_start"] - result.manifest["migration_start"]
+    x = work["intended_start"] - result.manifest.migration_start
     return _per_bin(x, work["latency_ms"].clip(lower=0.01), width, lambda g: g.quantile(0.99))
 
 
 def _throughput_series(result, width):
-    work, start = result.workload, result.manifest["migration_start"]
+    work, start = result.workload, result.manifest.migration_start
     done = work["end"] - start
     span = (work["intended_start"].min() - start, done.max())
     return _rate_per_bin(done[work["ok"].astype(bool)], span, width)
@@ -43,7 +41,7 @@ def _blocked_series(result, width):
     blocked = analysis.blocking(result)
     ticks = np.sort(result.activity["t"].unique())
     counts = blocked.groupby("t").size().reindex(ticks, fill_value=0)
-    return ticks - result.manifest["migration_start"], counts.to_numpy()
+    return ticks - result.manifest.migration_start, counts.to_numpy()
 
 
 _COMPARE_METRICS = {  # metric: (what the figure shows, y label, series(result, bin width) -> (x, y))
@@ -55,7 +53,7 @@ _COMPARE_METRICS = {  # metric: (what the figure shows, y label, series(result, 
 
 def _compare_series(sub, results: dict, ylabel: str, series, log: bool) -> None:
     axes = np.atleast_1d(sub.subplots(len(results), 1, sharex=True, sharey=True))
-    extents = [_extent(r, r.manifest["migration_start"]) for r in results.values()]
+    extents = [_extent(r, r.manifest.migration_start) for r in results.values()]
     lo, hi = min(e[0] for e in extents), max(e[1] for e in extents)
     width, lows = next((w for w in _BINS if (hi - lo) / w <= 80), _BINS[-1]), []
     for i, (ax, (label, r)) in enumerate(zip(axes, results.items())):
@@ -78,7 +76,7 @@ def _compare_series(sub, results: dict, ylabel: str, series, log: bool) -> None:
     if log:
         _log_decades(axes[0], np.concatenate(lows) if lows else [])  # the y axis is shared
     for ax, r in zip(axes, results.values()):
-        _mark_statements(ax, r, origin=r.manifest["migration_start"])
+        _mark_statements(ax, r, origin=r.manifest.migration_start)
     bins = f", {width:g} s bins" if series is not _blocked_series else ""
     axes[-1].set_xlabel(f"seconds since migration start (each variant's own{bins})", fontsize=FONT)
 

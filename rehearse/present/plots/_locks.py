@@ -23,7 +23,7 @@ def _spans(result) -> pd.DataFrame:
     spans = spans[~spans["relation"].astype(str).str.startswith(_CATALOG_SCHEMAS)].copy()
     spans["start"] = pd.to_numeric(spans["start"], errors="coerce")
     spans["end"] = pd.to_numeric(spans["end"], errors="coerce")
-    last = result.manifest.get("migration_end")
+    last = result.manifest.migration_end
     spans["end"] = spans["end"].fillna(last if last is not None else spans["start"])
     return spans[spans["start"].notna()]
 
@@ -215,4 +215,4 @@ def _short_relation(relation) -> str:
 
 
 def _rank(mode) -> int:
-    return lockmodes.MODES.index(mode) + 1 if mode in lockmodes.MODES else 0
+    return lockmodes.rank(mode, unknown=0)

@@ -1,0 +1,58 @@
+"""One statement's projection to production rows from its fits, and the warnings that say when not to trust it."""
+
+from __future__ import annotations
+
+from rehearse.extrapolate import fit as _fit
+
+FAR = 100.0  # × the largest rehearsed rows: beyond this a projection earns a warning
+WIDE = 4.0  # high / low of the interval: beyond this the rehearsals disagree, and it says so
+
+
+def projected(fit: _fit.Fit, rows, metric: str) -> dict:
+    n = rows if rows is not None else 1
+    low, high = fit.interval(n)
+    names = (
+        ("duration_ms", "low_ms", "high_ms", "model")
+        if metric == "duration"
+        else ("hold_ms", "hold_low_ms", "hold_high_ms", "hold_model")
+    )
+    return dict(zip(names, (float(max(fit.predict(n), 0.0)), float(low), float(high), fit.model)))
+
+
+def warning(p: dict, buffers: int | None = None) -> str | None:
+    """Why not to trust the projection: rows far beyond the rehearsals, rehearsals that disagree, or a table
+    that outgrows the buffer cache between the rehearsals and production."""
+    found, factor = [], p["extrapolation_factor"]
+    if factor is not None and factor > FAR:
+        found.append(
+            f"{p['rows']:,} rows in {p['table']} is {factor:,.0f}× the largest rehearsal "
+            f"({p['rehearsed_rows']:,}): far beyond the measured range; rehearse at a larger scale"
+        )
+    # sub-second intervals are left alone: there a wide spread is jitter, and harmless
+    spread = max(
+        [
+            high / max(low, 1e-9)
+            for low, high in ((p["low_ms"], p["high_ms"]), (p["hold_low_ms"], p["hold_high_ms"]))
+            if high > 1000
+        ],
+        default=0.0,
+    )
+    if spread > WIDE:
+        found.append(
+            f"the rehearsals do not follow one curve (interval spans ×{min(spread, 1e4):,.0f}): "
+            "rerun on a quiet machine, add scales, or look for a plan change between scales"
+        )
+    if buffers and p["bytes"] and p["rehearsed_bytes"] < buffers / 4 < p["bytes"]:
+        # Past shared_buffers/4 a sequential scan reads through a small ring of buffers (initscan), and the
+        # pages a full-table write dirties no longer stay cached until the statement ends: the per-row cost
+        # steps up (bench/RESULTS-extrapolation.md: the UPDATE of orders, slower per row at SF 1).
+        found.append(
+            f"{p['table']} outgrows the buffer cache: {_size(p['rehearsed_bytes'])} rehearsed, "
+            f"~{_size(p['bytes'])} in production, past shared_buffers/4 ({_size(buffers / 4)}); "
+            "statements writing every row will take longer than projected: rehearse past that size"
+        )
+    return "; ".join(found) or None
+
+
+def _size(n: float) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
