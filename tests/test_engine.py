@@ -9,9 +9,11 @@ import sys
 import time
 
 import dbserver
+import rehearse as rh
 from rehearse import load, run
 from rehearse.analysis.summary import summary
 from rehearse.analysis.timeline import blocked_transactions
+from rehearse.cli import main
 
 SCALE, SEED = 0.01, 4242  # 100 k orders: big enough that scans and index builds are seen by the sampler
 FAST = dict(scale=SCALE, seed=SEED, rate=100, clients=4, warmup=0.5, cooldown=0.5)
@@ -199,3 +201,22 @@ def test_public_verbs_are_functions_even_after_their_modules_are_imported():
     import rehearse.verdicts.judge
 
     assert callable(api.summary) and callable(api.verdict) and callable(api.run) and callable(api.load)
+
+
+def test_saved_run_keeps_what_ran_after_the_file_is_edited_and_deleted(tmp_path):
+    path = tmp_path / "gone.sql"
+    path.write_text("ALTER TABLE orders ALTER COLUMN transaction_id TYPE bigint USING transaction_id::bigint;\n")
+    result = run(path, scale=SCALE, seed=SEED, rate=50, warmup=0.3, cooldown=0.3)
+    before = rh.judge(result)
+    path.write_text("SELECT 1;\n")  # edited, then deleted: the saved run must not notice
+    path.unlink()
+    again = load(result.run_id)
+    assert [s.sql for s in again.migration.statements] == [s.sql for s in result.migration.statements]
+    assert "ALTER COLUMN transaction_id TYPE bigint" in again.migration.statements[0].sql
+    assert again.migration.statements[0].expected_locks[0].mode == "AccessExclusiveLock"
+    assert again.plan.to_dict()["transactions"] == [[1]]
+    assert any(h["finding_id"].startswith("R001") for h in again.findings.hits)  # the static rewrite finding
+    judged = rh.judge(again)
+    assert judged.level == before.level and judged.finding_ids == before.finding_ids
+    assert "R001-table-rewrite" in judged.finding_ids
+    assert main(["report", result.run_id]) == 0
