@@ -116,8 +116,7 @@ def _not_null_check(constraint) -> str | None:
     return None
 
 
-def _bare(relation: str) -> str:
-    """The table's name without the default schema, as a reason shows it."""
+def _bare(relation: str) -> str:  # the table's name as a reason shows it
     return relation.removeprefix("public.")
 
 
