@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 import time
 
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
+from common.signals import ignore_in_child
 from datagen import _pgbinary, finish, tables
 from datagen.dirt import Dirt
 from datagen.world import World
 
 
 def main() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which then ends this process
+    ignore_in_child()  # Ctrl-C and SIGTERM are for the parent, which then ends this process
     channel = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # whatever a library prints goes to stderr, never into the event stream
     setup = json.loads(sys.stdin.readline())

@@ -49,9 +49,19 @@ def build(
 
 def _build(server: dbserver.Server, name: str, world, progress: bool) -> dict:
     building = names.building_name(name)
-    dbserver.drop(server, building)  # left by an interrupted build: never reused
+    dbserver.drop(server, building)  # left by a killed build (SIGKILL, the server lost): never reused
     disk.check(server, world)
     dbserver.create(server, building, "building")
+    try:
+        return _fill(server, name, building, world, progress)
+    except BaseException:  # Ctrl-C, SIGTERM, a failed load: a half-built database is never kept
+        with contextlib.suppress(psycopg.OperationalError):  # server gone: `rehearse clean` drops it later
+            dbserver.drop(server, building)
+        raise
+
+
+def _fill(server: dbserver.Server, name: str, building: str, world, progress: bool) -> dict:
+    """Schema, rows, foreign keys and dirt, manifest; then the rename that makes the template usable."""
     clock = time.monotonic()
     with server.connect(building) as conn:
         conn.execute(SCHEMA.read_text())

@@ -2,7 +2,17 @@
 
 from common.errors import BadInput, NotEnoughDisk, NotOurDatabase, RehearsalError, ServerUnavailable
 from dbserver.control import start, status, stop
-from dbserver.databases import clone, create, drop, exists, list_owned, ownership, rename, require_owned
+from dbserver.databases import (
+    clone,
+    create,
+    drop,
+    exists,
+    left_behind,
+    list_owned,
+    ownership,
+    rename,
+    require_owned,
+)
 from dbserver.dsn import mask
 from dbserver.server import Server, open_server
 
@@ -13,6 +23,7 @@ __all__ = [
     "create",
     "drop",
     "exists",
+    "left_behind",
     "list_owned",
     "ownership",
     "rename",

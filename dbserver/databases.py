@@ -10,6 +10,7 @@ import psycopg
 from psycopg import sql
 
 from common.errors import BadInput, NotOurDatabase
+from dbserver import owners
 from dbserver.server import Server
 
 # The mark is a database comment: it lives in the shared catalogue, so it is readable without connecting
@@ -17,8 +18,19 @@ from dbserver.server import Server
 MARK = "created by migration-rehearsal"
 
 
+# Databases this process created and has not dropped or kept yet: what an interrupted command left behind.
+_open: set[tuple[str, str]] = set()
+
+
 def mark_text(kind: str) -> str:
-    return f"{MARK}: {kind}"
+    return f"{MARK}: {kind}{owners.stamp()}"
+
+
+def read_mark(note: str | None) -> tuple[str, owners.Owner | None] | None:
+    """A database comment → (kind, owner), None when it is not our mark."""
+    if not note or not note.startswith(MARK + ": "):
+        return None
+    return owners.split(note[len(MARK) + 2 :])
 
 
 def ownership(server: Server, name: str) -> str | None:
@@ -27,9 +39,13 @@ def ownership(server: Server, name: str) -> str | None:
         row = conn.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (name,)
         ).fetchone()
-    if not row or not row[0] or not row[0].startswith(MARK + ": "):
-        return None
-    return row[0][len(MARK) + 2 :]
+    mark = read_mark(row[0] if row else None)
+    return mark[0] if mark else None
+
+
+def left_behind() -> list[str]:
+    """Scratch and half-built databases this process created and has not dropped (e.g. the server went away)."""
+    return sorted(name for _, name in _open)
 
 
 def exists(server: Server, name: str) -> bool:
@@ -45,7 +61,8 @@ def list_owned(server: Server, prefix: str = "") -> dict[str, str]:
             "WHERE datname LIKE %s ORDER BY datname",
             (prefix + "%",),
         ).fetchall()
-    return {name: note[len(MARK) + 2 :] for name, note in rows if note and note.startswith(MARK + ": ")}
+    marks = {name: read_mark(note) for name, note in rows}
+    return {name: mark[0] for name, mark in marks.items() if mark}
 
 
 def require_owned(server: Server, name: str) -> str:
@@ -72,6 +89,7 @@ def create(server: Server, name: str, kind: str, template: str | None = None) ->
         )
     with server.connect() as conn:
         conn.execute(query)
+        _open.add((server.dsn, name))
         set_mark(conn, name, kind)
 
 
@@ -84,15 +102,16 @@ def rename(server: Server, old: str, new: str, kind: str) -> None:
     with server.connect() as conn:
         conn.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(old), sql.Identifier(new)))
         set_mark(conn, new, kind)
+    _open.discard((server.dsn, old))  # renamed to a template or a kept copy: made to stay
 
 
 def drop(server: Server, name: str) -> None:
     """Drop a database we own, ending its sessions first; a missing one is fine, a foreign one refused."""
-    if not exists(server, name):
-        return
-    require_owned(server, name)
-    with server.connect() as conn:
-        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    if exists(server, name):
+        require_owned(server, name)
+        with server.connect() as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    _open.discard((server.dsn, name))
 
 
 @contextlib.contextmanager
@@ -103,5 +122,10 @@ def clone(server: Server, template: str, name: str | None = None) -> Iterator[st
     create(server, name, "scratch", template=template)
     try:
         yield name
-    finally:
-        drop(server, name)
+    except BaseException:
+        # The server may be gone (that is often why we are here): then the error that brought us here is
+        # the one to report, and the next run or `rehearse clean` drops the copy (see left_behind()).
+        with contextlib.suppress(psycopg.OperationalError):
+            drop(server, name)
+        raise
+    drop(server, name)

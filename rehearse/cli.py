@@ -10,7 +10,8 @@ from dataclasses import fields
 from pathlib import Path
 
 from common.errors import BadInput, RehearsalError
-from rehearse import cli_profile
+from common.signals import Terminated, stop_signals_raise
+from rehearse import cli_clean, cli_profile
 from rehearse.measure.config import DIRT_FIELDS, RehearsalConfig
 
 EXIT_OK, EXIT_MIGRATION_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -82,6 +83,8 @@ def _build_parser() -> argparse.ArgumentParser:
     plan = sub.add_parser("plan", help="dry run: statements, transactions, expected locks; nothing executed")
     plan.add_argument("path")
     plan.add_argument("--json", metavar="FILE", help="write the plan as JSON here")
+    _config_flags(plan, only=("max_migration_mb",))
+    cli_clean.add_parser(sub, _config_flags)
     _add_check(sub)
     cli_profile.add_parser(sub)
     return parser
@@ -135,15 +138,18 @@ def _verdict_flags(parser) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with stop_signals_raise():  # SIGTERM and SIGHUP clean up as Ctrl-C does
+            return COMMANDS[args.command](args)
     except RehearsalError as exc:
         if args.debug:
             raise
         print(f"FAILED: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("FAILED: interrupted; scratch databases were dropped", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        from rehearse.present.housekeeping import interrupted
+
+        print(f"FAILED: {interrupted(exc)}", file=sys.stderr)
+        return exc.exit_code if isinstance(exc, Terminated) else 130
 
 
 def _options(args, names) -> dict:
@@ -183,7 +189,7 @@ def _cmd_server(args) -> int:
 def _cmd_plan(args) -> int:
     from rehearse.sql.migration import plan
 
-    result = plan(args.path)
+    result = plan(args.path, max_mb=args.max_migration_mb)
     print(result.to_text())
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=2))
@@ -191,6 +197,7 @@ def _cmd_plan(args) -> int:
 
 
 def _cmd_run(args) -> int:
+    from rehearse.present.housekeeping import print_dropped_at_start
     from rehearse.verdicts import verbs
     from rehearse.verdicts.base import load_thresholds
 
@@ -198,6 +205,7 @@ def _cmd_run(args) -> int:
     if args.scales or args.production_rows or args.production_dsn:
         return _cmd_run_scales(args, thresholds)
     result = verbs.run(args.path, **_options(args, RehearsalConfig.names()))
+    print_dropped_at_start(result.manifest.leftovers_dropped)
     return _show(args, result, verbs.judge(result, thresholds))
 
 
@@ -267,6 +275,7 @@ COMMANDS = {
     "report": _cmd_report,
     "check": _cmd_check,
     "profile": cli_profile.command,
+    "clean": cli_clean.command,
 }
 
 

@@ -240,7 +240,9 @@ def test_a_complete_template_is_reused_and_rebuilt_on_request(server, built):
     assert set(manifest["table_bytes"]) == set(TABLE_KEYS) and manifest["build_seconds"] > 0
 
 
-def test_an_interrupted_build_leaves_only_its_building_database_which_is_not_reused(server, built, seed, monkeypatch):
+def test_an_interrupted_build_leaves_nothing_and_a_killed_builds_leftover_is_not_reused(
+    server, built, seed, monkeypatch
+):
     scale, name = 0.0015, names.template_name(0.0015, seed, datagen.Dirt())
     building = names.building_name(name)
 
@@ -250,12 +252,13 @@ def test_an_interrupted_build_leaves_only_its_building_database_which_is_not_reu
     monkeypatch.setattr(datagen.finish, "foreign_keys_and_dirt", interrupt)
     with pytest.raises(KeyboardInterrupt):
         built(scale)
-    assert not dbserver.exists(server, name)
-    assert dbserver.ownership(server, building) == "building"
+    assert not dbserver.exists(server, name) and not dbserver.exists(server, building)
+    assert building not in dbserver.left_behind()
     assert datagen.info(scale, seed=seed, server=server) is None
+    monkeypatch.undo()
+    dbserver.create(server, building, "building")  # as a build killed with SIGKILL leaves it
     with server.connect(building) as conn:
         conn.execute("CREATE TABLE left_behind (x int)")
-    monkeypatch.undo()
     dataset = built(scale)
     assert not dbserver.exists(server, building)
     assert scalar(server, dataset.name, "SELECT to_regclass('left_behind') IS NULL")

@@ -80,7 +80,7 @@ def run_scales(
     rows = parse_production_rows(production_rows) if isinstance(production_rows, str) else production_rows
     rows = {qualified(t): int(n) for t, n in rows.items()} if rows else None
     rc = configure(None, config)  # unknown options fail here, before any rehearsal
-    migration = migration_mod.load(path, down=rc.down)  # a bad file fails before any rehearsal
+    migration = migration_mod.load(path, down=rc.down, max_mb=rc.max_migration_mb)  # a bad file: before any rehearsal
     catalogue = read_catalogue(production_dsn, _dataset_tables()) if production_dsn else None
     buffers = shared_buffers(production_dsn or dbserver.open_server(rc.dsn, postgres_bin=rc.postgres_bin).dsn)
     results = [run(migration, rc, static_findings, scale=s) for s in scales]

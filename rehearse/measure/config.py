@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import datagen
 from common.errors import BadInput
+from rehearse.sql.script import DEFAULT_MAX_MB
 
 DIRT_FIELDS = ("dirt_orphan_items", "dirt_duplicate_emails", "dirt_null_currency", "dirt_bad_transaction_ids")
 
@@ -61,6 +62,9 @@ class RehearsalConfig:
         "file with an optional `-- weight: N` comment per statement; --rate scales the total",
     )
     read_only_workload: bool = _option(False, "replay only the reads of --workload (its writes are left out)")
+    max_migration_mb: float = _option(
+        DEFAULT_MAX_MB, "refuse a migration file bigger than this many MB, before reading it"
+    )
     postgres_bin: str | None = _option(
         None,
         "bin directory of another local PostgreSQL (e.g. /usr/lib/postgresql/15/bin) to rehearse "
@@ -72,6 +76,7 @@ class RehearsalConfig:
         _positive("rate", self.rate)
         _positive("clients", self.clients)
         _positive("sample_interval", self.sample_interval)
+        _positive("max_migration_mb", self.max_migration_mb)
         if self.fail_at is not None and (not isinstance(self.fail_at, int) or self.fail_at < 1):
             raise BadInput(f"fail_at must be a statement number ≥ 1 (see `rehearse plan`), got {self.fail_at!r}")
         if self.fail_after is not None:

@@ -73,6 +73,11 @@ class MigrationExecutor:
         catalog.prepare(self.conn, self.version_num)
 
     def close(self) -> None:
+        """Close the migration's connection. Interrupted mid-statement (Ctrl-C, SIGTERM), psycopg has
+        already asked the server to cancel it; a backend still busy after that is terminated."""
+        if not self.conn.broken and self.conn.info.transaction_status == psycopg.pq.TransactionStatus.ACTIVE:
+            with contextlib.suppress(psycopg.Error), self.server.connect() as conn:
+                conn.execute("SELECT pg_terminate_backend(%s)", (self.pid,))
         self.conn.close()
 
     def run(self, migration, phase: str = "up", first_index: int = 1) -> list[StatementRecord]:

@@ -73,6 +73,7 @@ class RunManifest:
     python: str | None = None
     libraries: dict = field(default_factory=dict)
     created_at: str | None = None
+    leftovers_dropped: list[str] = field(default_factory=list)  # what killed runs had left (dbserver.leftovers)
 
     @property
     def table_rows(self) -> dict:

@@ -6,7 +6,7 @@ import dataclasses
 import platform
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +14,8 @@ import pandas as pd
 import datagen
 import dbserver
 from common.errors import BadInput
+from dbserver import leftovers
+from dbserver.lost import one_line_if_lost
 from rehearse.measure import compatibility, state
 from rehearse.measure.config import RehearsalConfig, configure
 from rehearse.measure.executor import MigrationExecutor
@@ -28,6 +30,8 @@ from rehearse.measure.workload import Workload, WorkloadConfig
 from rehearse.sql import migration as migration_mod
 from rehearse.sql.migration import Migration
 
+LEFTOVER_AGE = timedelta(days=1)  # a leftover of unknown owner (another machine) waits this long
+
 
 def run(
     path: str | Path | Migration, config: RehearsalConfig | None = None, static_findings=None, **options
@@ -37,34 +41,54 @@ def run(
     computed once here and saved with the run (rehearse.run passes the verdict's; measure cannot import it).
     """
     config = configure(config, options)
-    migration = migration_mod.load(path, down=config.down)  # parse errors surface before anything runs
+    # parse errors and a file over the size limit surface before anything runs
+    migration = migration_mod.load(path, down=config.down, max_mb=config.max_migration_mb)
     _check_options(migration, config)
     setup_sql = read_setup(config.setup)
     apps = replay_apps(config)  # a bad --workload, --app-versions or --app-queries fails before anything runs
     app_queries = app_queries_of(config, apps) if config.app_queries else None
     server = dbserver.open_server(config.dsn, postgres_bin=config.postgres_bin)
     findings = static_findings(migration, config, server.version) if static_findings else None
-    dataset = datagen.build(scale=config.scale, seed=config.seed, dirt=config.dirt(), server=server)
+    dropped = leftovers.clean(server, older_than=LEFTOVER_AGE)  # what killed runs left (see dbserver.leftovers)
+    with one_line_if_lost(server, "during the rehearsal"):
+        dataset = datagen.build(scale=config.scale, seed=config.seed, dirt=config.dirt(), server=server)
+        traffic = (app_queries, apps)
+        run_id, scratch, measured, frames, state_after = _on_clone(
+            server, dataset, migration, config, setup_sql, traffic
+        )
+        rollback = None
+        if config.rollback:
+            rollback = verify_rollback(server, dataset.name, migration, lock_timeout_ms=config.lock_timeout)
+        provenance = _provenance(server, dataset, migration, config, scratch)
+    manifest = RunManifest(
+        run_id,
+        **measured,
+        state_after=state_after,
+        rollback=rollback,
+        **provenance,
+        leftovers_dropped=[str(each) for each in dropped],
+    )
+    result = RehearsalResult(run_id, manifest, frames, migration, findings)
+    result.save()
+    return result
+
+
+def _on_clone(server, dataset, migration, config: RehearsalConfig, setup_sql, traffic: tuple):
+    """Clone the template, run the setup and the rehearsal on the copy: run id, scratch name, measured
+    fields, frames, state after."""
     run_id = _new_run_id(migration.name)
     with dbserver.clone(server, dataset.name, name=f"rehearsal_run_{run_id.replace('-', '_')}") as scratch:
         if setup_sql:
             run_setup(server, scratch, setup_sql, config.setup)
         with server.connect(scratch) as conn:
             baseline = state.schema(conn)
-        measured, frames = _rehearse(server, scratch, migration, config, app_queries, apps)
+        measured, frames = _rehearse(server, scratch, migration, config, *traffic)
         with server.connect(scratch) as conn:
             after = state.schema(conn)
         state_after = StateAfter(state.schema_diff(baseline, after), state.leftovers(baseline, after))
         if config.keep:
             _keep(server, scratch)
-    rollback = None
-    if config.rollback:
-        rollback = verify_rollback(server, dataset.name, migration, lock_timeout_ms=config.lock_timeout)
-    provenance = _provenance(server, dataset, migration, config, scratch)
-    manifest = RunManifest(run_id, **measured, state_after=state_after, rollback=rollback, **provenance)
-    result = RehearsalResult(run_id, manifest, frames, migration, findings)
-    result.save()
-    return result
+    return run_id, scratch, measured, frames, state_after
 
 
 def _rehearse(server, scratch: str, migration, config: RehearsalConfig, app_queries=None, apps=None):

@@ -7,22 +7,24 @@ per second the sampler then misses ticks and slows the application down (bench/f
 from __future__ import annotations
 
 import multiprocessing as mp
-import signal
 
 from common.errors import RehearsalError
+from common.signals import ignore_in_child
 from rehearse.measure.sampler import Sampler, SamplerFrames
 
 _START_TIMEOUT_S = 60
 
 
 def _child(server, dbname: str, interval: float, load_every: int, pipe) -> None:
-    # Ctrl-C reaches the whole process group; the parent decides when sampling ends and asks for the data.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_in_child()  # Ctrl-C and SIGTERM reach the whole group; the parent decides when sampling ends
     sampler = Sampler(server, dbname, interval=interval, load_every=load_every)
     sampler.start()
     pipe.send("started")
-    pipe.recv()  # the parent's stop request
-    pipe.send(sampler.stop())
+    try:
+        pipe.recv()  # the parent's stop request
+        pipe.send(sampler.stop())
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        sampler.stop()  # the parent is gone (killed): nobody wants the samples, end quietly
 
 
 class SamplerProcess:
@@ -37,7 +39,12 @@ class SamplerProcess:
 
     def start(self) -> None:
         self._process.start()
-        if not self._pipe.poll(_START_TIMEOUT_S) or self._pipe.recv() != "started":
+        try:
+            started = self._pipe.poll(_START_TIMEOUT_S) and self._pipe.recv() == "started"
+        except BaseException:  # Ctrl-C or SIGTERM while it starts: end it before its database is dropped
+            self._process.kill()
+            raise
+        if not started:
             self._process.kill()
             raise RehearsalError("the sampler process did not start; run again with --debug to see why")
 

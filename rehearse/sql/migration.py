@@ -33,12 +33,13 @@ from rehearse.sql import parse as _sqlparse
 from rehearse.sql import readers
 from rehearse.sql.lock_rules import ExpectedLock, expected_locks
 from rehearse.sql.plan import Plan
-from rehearse.sql.script import Script
+from rehearse.sql.script import Script, size_limit
 
 __all__ = ["Statement", "Migration", "Plan", "load", "split", "plan"]
 
 _BLOCK_ENDS = ("COMMIT", "ROLLBACK", "PREPARE TRANSACTION")
 NO_TRANSACTION = "rehearse:no-transaction"
+_MAX_FACTS = 10_000  # trees whose kind and locks are remembered (shared by statements of one shape)
 
 
 def _wants_no_transaction(text: str) -> bool:
@@ -111,20 +112,22 @@ def _statement_from(data: dict) -> Statement:
     return Statement(**fields, expected_locks=locks)
 
 
-def load(path: str | Path | Migration, down: str | Path | None = None) -> Migration:
+def load(path: str | Path | Migration, down: str | Path | None = None, max_mb: float | None = None) -> Migration:
     """Read the migration at `path` (file, up/down or Flyway folder, Liquibase changelog, Alembic project).
 
     `down` overrides the rollback found next to it: a .sql file, or a folder read like `path`.
 
     Every file is parsed before this returns, so a syntax error anywhere is reported before anything runs.
-    A Migration already parsed is returned as it is: its rollback was chosen when it was parsed.
+    A Migration already parsed is returned as it is: its rollback was chosen when it was parsed. A file
+    over `max_mb` MB (default rehearse.sql.script.DEFAULT_MAX_MB) is refused before it is read.
     """
     if isinstance(path, Migration):
         return path
-    layout = readers.locate(path)
-    if down is not None:
-        given = readers.locate(down)
-        layout = replace(layout, down=given.up, down_notes=given.notes)
+    with size_limit(max_mb):
+        layout = readers.locate(path)
+        if down is not None:
+            given = readers.locate(down)
+            layout = replace(layout, down=given.up, down_notes=given.notes)
     rollback = _from_scripts(f"{layout.name} (down)", layout.down, layout.down_notes) if layout.down else None
     notes = layout.notes if rollback else layout.notes + layout.down_notes  # e.g. "no changeset has a rollback"
     return replace(_from_scripts(layout.name, layout.up, notes), down=rollback, path=str(path))
@@ -135,9 +138,9 @@ def split(text: str, source: str = "<string>") -> list[Statement]:
     return _statements(text, source, first_index=1, first_transaction=1)
 
 
-def plan(path: str | Path | Migration, down: str | Path | None = None) -> Plan:
+def plan(path: str | Path | Migration, down: str | Path | None = None, max_mb: float | None = None) -> Plan:
     """A dry run: the statements, their transaction units and expected locks; nothing is executed."""
-    return Plan(load(path, down))
+    return Plan(load(path, down, max_mb))
 
 
 def _from_scripts(name: str, scripts: tuple[Script, ...], notes: tuple[str, ...] = ()) -> Migration:
@@ -165,22 +168,31 @@ def _statements(
 ) -> list[Statement]:
     autocommit = _wants_no_transaction(text) if autocommit is None else autocommit
     groups = _Grouper(source, first_transaction, autocommit=autocommit)
+    facts: dict[int, tuple] = {}  # by tree: statements of one shape share a tree (rehearse.sql.parse._Trees)
     statements = [
-        _statement(p, source, first_index + i, groups.assign(p)) for i, p in enumerate(_sqlparse.parse(text, source))
+        _statement(p, source, first_index + i, groups.assign(p), facts)
+        for i, p in enumerate(_sqlparse.iter_parse(text, source))
     ]
     groups.finish()
     return statements
 
 
-def _statement(piece: _sqlparse.Piece, source: str, index: int, transaction: int) -> Statement:
+def _statement(piece: _sqlparse.Piece, source: str, index: int, transaction: int, facts: dict) -> Statement:
+    node = piece.node
+    known = facts.get(id(node))
+    if known is None or known[0] is not node:
+        known = (node, _sqlkinds.kind(node), _sqlkinds.runs_in_transaction(node), expected_locks(node))
+        if len(facts) < _MAX_FACTS:
+            facts[id(node)] = known  # holds the tree, so its id cannot pass to another one meanwhile
+    _, kind, in_transaction_block, locks = known
     return Statement(
         index=index,
         sql=piece.sql,
         source=source,
         line=piece.line,
-        kind=_sqlkinds.kind(piece.node),
-        in_transaction_block=_sqlkinds.runs_in_transaction(piece.node),
-        expected_locks=expected_locks(piece.node),
+        kind=kind,
+        in_transaction_block=in_transaction_block,
+        expected_locks=locks,
         transaction=transaction,
     )
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from common.errors import BadInput
+
+DEFAULT_MAX_MB = 100.0  # RehearsalConfig.max_migration_mb: refuse a bigger file before reading it
+_max_mb = contextvars.ContextVar("max_migration_mb", default=DEFAULT_MAX_MB)
 
 
 @dataclass(frozen=True)
@@ -45,9 +52,33 @@ class Layout:
     down_notes: tuple[str, ...] = ()
 
 
+@contextlib.contextmanager
+def size_limit(max_mb: float | None) -> Iterator[None]:
+    """While inside, read() refuses files over `max_mb` MB (None: the default, DEFAULT_MAX_MB)."""
+    token = _max_mb.set(DEFAULT_MAX_MB if max_mb is None else max_mb)
+    try:
+        yield
+    finally:
+        _max_mb.reset(token)
+
+
 def read(path: Path) -> str:
-    """A SQL file's text; BadInput when it cannot be read."""
+    """A SQL file's text; BadInput when it cannot be read, or is over the size limit (checked first)."""
+    _check_size(path)
     try:
         return path.read_text(encoding="utf-8-sig")  # -sig: a BOM left by an editor is not SQL
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path}: cannot be read ({exc}); save it as UTF-8 text") from None
+
+
+def _check_size(path: Path) -> None:
+    limit = _max_mb.get()
+    try:
+        size_mb = path.stat().st_size / 1e6
+    except OSError:
+        return  # read() says why it cannot be read
+    if size_mb > limit:
+        raise BadInput(
+            f"{path}: {size_mb:.1f} MB is over the {limit:g} MB limit for a migration file; raise it with "
+            f"--max-migration-mb {math.ceil(size_mb)} (max_migration_mb) if the file is right"
+        )
