@@ -7,19 +7,21 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from rehearse.analysis import compatibility
+from rehearse.analysis import compatibility, delays
 from rehearse.analysis import timeline as analysis
 from rehearse.sql import locks as lockmodes
 
 
-def statement_impact(result) -> pd.DataFrame:
+def statement_impact(result, delayed: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per migration statement: what it locked, for how long, and what the application felt."""
     spans = analysis.lock_spans(result)
     waits = analysis.lock_waits(result)
     blocked = analysis.blocked_transactions(result)
+    delayed = delays.delayed_transactions(result) if delayed is None else delayed
     rows = []
     for stmt in result.statements.sort_values("index").itertuples():
         mine = spans[spans["index"] == stmt.index]
+        seen = mine[~mine["own"]]  # what the application could see: not the relations it created
         hit = blocked[blocked["index"] == stmt.index]
         rows.append(
             dict(
@@ -30,10 +32,13 @@ def statement_impact(result) -> pd.DataFrame:
                 status=stmt.status,
                 duration_ms=_ms(stmt.start, stmt.end),
                 rows=_int(stmt.rows),
-                locks=[dict(relation=r, mode=m) for r, m in zip(mine["relation"], mine["mode"])],
-                strongest_lock=lockmodes.strongest(mine["mode"]) if len(mine) else None,
+                locks=_locks(mine),
+                strongest_lock=lockmodes.strongest(seen["mode"]) if len(seen) else None,
+                locks_expected_only=bool(len(seen)) and bool((seen["seen"] == "expected").all()),
                 lock_wait_ms=float(waits.get(stmt.index, 0.0)),
-                lock_hold_ms=float(mine["hold_ms"].max()) if len(mine) else 0.0,
+                lock_hold_ms=float(seen["hold_ms"].max()) if len(seen) else 0.0,  # the longest single hold
+                lock_hold_count=int(seen["tx"].nunique()) if len(seen) else 0,  # one per transaction holding
+                **delays.figures(delayed[delayed["index"] == stmt.index]),
                 rewrote=bool(len(stmt.rewritten)),
                 rewritten=list(stmt.rewritten),
                 scanned=bool(len(stmt.scanned)),
@@ -52,8 +57,10 @@ def statement_impact(result) -> pd.DataFrame:
 
 def summary(result) -> dict:
     """The JSON summary: per statement, and the workload before/during/after."""
-    impact = statement_impact(result)
+    delayed = delays.delayed_transactions(result)
+    impact = statement_impact(result, delayed)
     phases = analysis.latency_by_phase(result)
+    blocked = analysis.blocked_transactions(result)
     return _clean(
         dict(
             run_id=result.run_id,
@@ -63,6 +70,9 @@ def summary(result) -> dict:
             seed=result.manifest.seed,
             postgres_version=result.manifest.postgres_version,
             statements=impact.to_dict(orient="records"),
+            **delays.figures(delayed),
+            blocked_app_tx=len(blocked),
+            blocked_app_ms_max=float(blocked["blocked_ms"].max()) if len(blocked) else 0.0,
             state_after=asdict(result.manifest.state_after) if result.manifest.state_after else None,
             rollback=_rollback(result.manifest.rollback),
             workload={phase: row for phase, row in phases.to_dict(orient="index").items()},
@@ -79,7 +89,22 @@ def longest_blocking_hold_ms(result) -> float:
     return float(blocking["hold_ms"].max()) if len(blocking) else 0.0
 
 
-def _rollback(report) -> dict | None:
+def _locks(spans: pd.DataFrame) -> list[dict]:
+    """{relation, mode} per lock, marked where the application sees it otherwise: own relation, renamed, expected."""
+    out = []
+    for s in spans.drop_duplicates(["relation", "mode"]).itertuples():
+        lock = dict(relation=s.relation, mode=s.mode)
+        if s.own:
+            lock["own"] = True  # a relation created in the same transaction: no other session can see it
+        if isinstance(s.renamed_to, str):
+            lock["renamed_to"] = s.renamed_to
+        if s.seen == "expected":
+            lock["expected"] = "expected, not observed"
+        out.append(lock)
+    return out
+
+
+def _rollback(report: dict | None) -> dict | None:
     """The JSON contract: {restored, schema_diff, rows_lost}, plus the detail behind them."""
     if report is None:
         return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rehearse.analysis import spans
 from rehearse.sql import locks as lockmodes
 
 PHASES = ("before", "during", "after")
@@ -15,56 +16,7 @@ PHASES = ("before", "during", "after")
 
 def lock_spans(result) -> pd.DataFrame:
     """Each lock the migration held: statement index, relation, mode, start, end, hold_ms, how it was seen."""
-    statements = result.statements.set_index("index")
-    statements = statements.assign(
-        start=statements.get("final_start", statements["start"]).fillna(statements["start"])
-    )  # a retried statement holds its locks from its last attempt on
-    waits = lock_waits(result, final_attempt=True)
-    own = result.statement_locks.merge(statements[["start", "tx_end"]], left_on="index", right_index=True)
-    own["start"] = own["start"] + own["index"].map(waits).fillna(0) / 1000
-    own = own.assign(end=own["tx_end"], seen="catalog").drop(columns=["tx_end"])
-    spans = pd.concat([own, _sampled_spans(result, own)], ignore_index=True)
-    spans["hold_ms"] = (spans["end"] - spans["start"]) * 1000
-    return spans.sort_values(["start", "relation"]).reset_index(drop=True)
-
-
-def _sampled_spans(result, own: pd.DataFrame) -> pd.DataFrame:
-    """Locks only the sampler saw: statements outside a transaction block, and failed ones."""
-    pid, rows = result.migration_pid, []
-    locks = result.locks
-    mine = locks[
-        (locks["pid"] == pid)
-        & locks["granted"]
-        & locks["relation"].notna()
-        & ~locks["relation"].fillna("").str.match(r"(pg_catalog|information_schema|pg_toast)\.")
-    ]
-    held_before, read_exactly = set(), set(own["index"])
-    for stmt in result.statements.sort_values("index").itertuples():
-        # The catalogue query after a successful statement in a transaction is exact; the sampler fills in
-        # the rest: failed statements, and those that must run outside a transaction block (CONCURRENTLY…).
-        exact = stmt.status == "ok" and (stmt.transaction or stmt.index in read_exactly)
-        if stmt.start is None or np.isnan(stmt.start) or exact:
-            continue
-        covered = set(zip(own.loc[own["index"] == stmt.index, "relation"], own.loc[own["index"] == stmt.index, "mode"]))
-        window = mine[(mine["t"] >= stmt.start) & (mine["t"] <= stmt.end)]
-        for (relation, mode), seen in window.groupby(["relation", "mode"]):
-            key = (relation, mode)
-            if key in covered or (stmt.transaction and (stmt.transaction, *key) in held_before):
-                continue
-            end = stmt.tx_end if stmt.status == "failed" else stmt.end
-            rows.append(
-                dict(
-                    index=stmt.index,
-                    relation=relation,
-                    relkind=seen["relkind"].iloc[0],
-                    mode=mode,
-                    start=max(stmt.start, seen["t"].min()),
-                    end=end,
-                    seen="sampler",
-                )
-            )
-        held_before |= {(stmt.transaction, r, m) for r, m in covered}
-    return pd.DataFrame(rows, columns=["index", "relation", "relkind", "mode", "start", "end", "seen"])
+    return spans.lock_spans(result, lock_waits(result, final_attempt=True))
 
 
 def lock_waits(result, final_attempt: bool = False) -> pd.Series:
@@ -129,7 +81,8 @@ def _attribute(result, frame: pd.DataFrame) -> pd.Series:
     """Blame each blocked sample on the statement whose held lock conflicts with the wait, else the one running."""
     if frame.empty:
         return pd.Series([], dtype="Int64")
-    spans = list(lock_spans(result)[["relation", "mode", "start", "end", "index"]].itertuples(index=False))
+    seen = lock_spans(result)
+    held = list(seen.loc[~seen["own"], ["relation", "mode", "start", "end", "index"]].itertuples(index=False))
     waits = result.locks[~result.locks["granted"]]
     wanted = {
         (t, pid): (rel, mode) for t, pid, rel, mode in zip(waits["t"], waits["pid"], waits["relation"], waits["mode"])
@@ -140,7 +93,7 @@ def _attribute(result, frame: pd.DataFrame) -> pd.Series:
         relation, mode = wanted.get((t, pid), (None, None))
         culprits = [
             s.index
-            for s in spans
+            for s in held
             if mode and s.relation == relation and s.start <= t <= s.end and lockmodes.conflicts(s.mode, mode)
         ]
         blamed.append(int(min(culprits)) if culprits else running(t))

@@ -82,3 +82,16 @@ def force_stats_flush(conn: psycopg.Connection, version_num: int) -> None:
     """Make this backend publish its counters at its next transaction end (PostgreSQL 15+)."""
     if version_num >= 150000:
         conn.execute("SELECT pg_stat_force_next_flush()")
+
+
+def created_and_renamed(rels0: dict, rels1: dict) -> tuple[list[str], list[tuple[str, str]]]:
+    """Relations new after a statement, and (old, new) names of those it renamed (same file node, new name)."""
+    gone = {info[1]: name for name, info in rels0.items() if name not in rels1 and info[1]}
+    created, renamed = [], []
+    for name in sorted(set(rels1) - set(rels0)):
+        old = gone.get(rels1[name][1])
+        if old:
+            renamed.append((old, name))
+        else:
+            created.append(name)
+    return created, renamed

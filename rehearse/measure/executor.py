@@ -38,7 +38,10 @@ class StatementRecord:
     rows: int | None = None
     sqlstate: str | None = None
     error: str | None = None
-    locks: list[dict] = field(default_factory=list)  # [{relation, relkind, mode}] newly held after it
+    locks: list[dict] = field(default_factory=list)  # [{relation, relkind, mode, own, renamed_to}] newly held
+    created: list[str] = field(default_factory=list)  # relations it created (no other session can see them)
+    renamed_from: list[str] = field(default_factory=list)  # names relations had before it renamed them …
+    renamed_to: list[str] = field(default_factory=list)  # … and the names they have after it
     rewritten: list[str] = field(default_factory=list)  # relations whose file node changed
     scanned: list[str] = field(default_factory=list)  # tables read (nearly) in full
     size_delta_bytes: int = 0
@@ -139,7 +142,10 @@ class MigrationExecutor:
         rec.tx_end, rec.tx_outcome = rec.end, "commit" if ok else "rollback"
         if not self.conn.broken:  # a terminated backend leaves nothing to measure
             catalog.force_stats_flush(self.conn, self.version_num)
-            self._compare(before, catalog.snapshot(self.conn, in_transaction=False), rec)
+            # Outside a transaction the counters are everyone's: only the tables it names can be its scans
+            # (a CALL or DO names none, so all count there).
+            named = {lock.relation for lock in stmt.expected_locks} or None
+            self._compare(before, catalog.snapshot(self.conn, in_transaction=False), rec, named)
         return ok
 
     def _run_transaction(self, unit, records) -> bool:
@@ -147,6 +153,7 @@ class MigrationExecutor:
         if not explicit:
             self.conn.execute("BEGIN")
         held: set = set()
+        born: dict = {"created": set(), "renamed": {}}  # relations created and renamed in this transaction
         ok = True
         state = [
             catalog.snapshot(self.conn, in_transaction=True)
@@ -155,14 +162,14 @@ class MigrationExecutor:
             if not ok:
                 rec.status = "skipped"
                 continue
-            ok = self._run_in_transaction(stmt, rec, held, state)
+            ok = self._run_in_transaction(stmt, rec, held, state, born)
         outcome = self._finish(unit, explicit, ok)
         for rec in records:
             if rec.status in ("ok", "failed"):
                 rec.tx_end, rec.tx_outcome = time.time(), outcome
         return ok
 
-    def _run_in_transaction(self, stmt, rec, held: set, state: list) -> bool:
+    def _run_in_transaction(self, stmt, rec, held: set, state: list, born: dict) -> bool:
         if stmt.kind in ("BEGIN", "COMMIT", "ROLLBACK"):
             ok = self._execute(stmt, rec)
             if ok and stmt.kind == "BEGIN":  # counters are per transaction: start comparing from inside it
@@ -171,10 +178,14 @@ class MigrationExecutor:
         ok = self._execute(stmt, rec)
         if ok:
             after = catalog.snapshot(self.conn, in_transaction=True)
-            self._compare(state[0], after, rec)
+            # In a transaction the migration holds a lock on every table it reads, parallel workers' too:
+            # a table it holds no lock on was scanned by another session (the application).
+            self._compare(state[0], after, rec, {r for r, _, _ in after.locks})
             state[0] = after
+            born["created"] |= set(rec.created)
+            born["renamed"].update(zip(rec.renamed_to, rec.renamed_from))
             now_held = set(after.locks)
-            rec.locks = [dict(relation=r, relkind=k, mode=m) for r, k, m in sorted(now_held - held)]
+            rec.locks = [_lock(r, k, m, born) for r, k, m in sorted(now_held - held)]
             held |= now_held
         return ok
 
@@ -204,14 +215,29 @@ class MigrationExecutor:
             rec.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             return False
 
-    def _compare(self, before: catalog.Snapshot, after: catalog.Snapshot, rec: StatementRecord) -> None:
+    def _compare(self, before: catalog.Snapshot, after: catalog.Snapshot, rec: StatementRecord, mine=None) -> None:
         rels0, counters0, lsn0 = before.relations, before.counters, before.lsn
         rels1, counters1, lsn1 = after.relations, after.counters, after.lsn
         rec.rewritten = sorted(name for name, info in rels1.items() if name in rels0 and rels0[name][1] != info[1])
+        rec.created, renamed = catalog.created_and_renamed(rels0, rels1)
+        rec.renamed_from, rec.renamed_to = [old for old, _ in renamed], [new for _, new in renamed]
         rec.size_delta_bytes = sum(v[2] for v in rels1.values()) - sum(v[2] for v in rels0.values())
-        rec.scanned = _full_scans(rels0, counters0, counters1)
+        rec.scanned = [t for t in _full_scans(rels0, counters0, counters1) if mine is None or t in mine]
         rec.dead_tuples = sum(c[2] - counters0.get(name, (0, 0, 0))[2] for name, c in counters1.items())
         rec.wal_bytes = catalog.wal_bytes_between(self.conn, lsn0, lsn1)
+
+
+def _lock(relation: str, relkind: str, mode: str, born: dict) -> dict:
+    """A lock as the application sees it: under the name it knew, marked when on a relation no one else sees."""
+    own = relation in born["created"]
+    original = born["renamed"].get(relation)
+    return dict(
+        relation=original or relation,
+        relkind=relkind,
+        mode=mode,
+        own=own,
+        renamed_to=relation if original else None,
+    )
 
 
 def _full_scans(rels0: dict, counters0: dict, counters1: dict) -> list[str]:

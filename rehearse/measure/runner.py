@@ -161,7 +161,7 @@ def _frames(records, sampled, stopped: dict) -> dict[str, pd.DataFrame]:
     statements = pd.DataFrame([dataclasses.asdict(r) for r in records]).drop(columns=["locks"])
     statement_locks = pd.DataFrame(
         [dict(index=r.index, **lock) for r in records for lock in r.locks],
-        columns=["index", "relation", "relkind", "mode"],
+        columns=["index", "relation", "relkind", "mode", "own", "renamed_to"],
     )
     frames = dict(statements=statements, statement_locks=statement_locks, workload=stopped["workload"])
     frames |= dict(locks=sampled.locks, activity=sampled.activity, load=sampled.load, progress=sampled.progress)

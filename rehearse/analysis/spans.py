@@ -1,0 +1,129 @@
+"""Lock spans as the application sees them: each lock the migration held, from grant to release.
+
+Three sources, in order of trust: the executor's catalogue read after each statement in a transaction
+(exact), the sampler's pg_locks rows (statements outside a transaction block, failed ones; every 10 ms),
+and the parse tree's expected locks for what neither saw (a failed statement, a DROP INDEX CONCURRENTLY
+quicker than a sampling interval), marked `seen = "expected"`.
+
+A lock on a relation created in the same transaction (the new index of CREATE INDEX) is marked `own`:
+no other session can see that relation, so it blocks no one. A procedure that commits between batches
+(CALL) holds its locks once per transaction it commits: the sampler's rows are split by the backend's
+`xact_start`, one span per transaction (`tx`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from rehearse.sql.lock_rules import expected_locks
+
+COLUMNS = ["index", "relation", "relkind", "mode", "start", "end", "seen", "own", "renamed_to", "tx"]
+_SYSTEM = r"(pg_catalog|information_schema|pg_toast)\."
+
+
+def lock_spans(result, waits: pd.Series) -> pd.DataFrame:
+    """Each lock the migration held: statement index, relation, mode, start, end, hold_ms, how it was seen."""
+    statements = result.statements.set_index("index")
+    statements = statements.assign(
+        start=statements.get("final_start", statements["start"]).fillna(statements["start"])
+    )  # a retried statement holds its locks from its last attempt on
+    own = result.statement_locks.merge(statements[["start", "tx_end"]], left_on="index", right_index=True)
+    own["start"] = own["start"] + own["index"].map(waits).fillna(0) / 1000
+    own = own.assign(end=own["tx_end"], seen="catalog", tx=0).drop(columns=["tx_end"])
+    for column, default in (("own", False), ("renamed_to", None)):  # runs saved before these were recorded
+        own[column] = own[column] if column in own else default
+    spans = pd.concat([own, _sampled(result, own)], ignore_index=True)
+    spans = pd.concat([spans, _expected(result, spans)], ignore_index=True)
+    spans["own"] = spans["own"].fillna(False).astype(bool)
+    spans["hold_ms"] = (spans["end"] - spans["start"]) * 1000
+    return spans[[*COLUMNS, "hold_ms"]].sort_values(["start", "relation"]).reset_index(drop=True)
+
+
+def _sampled(result, own: pd.DataFrame) -> pd.DataFrame:
+    """Locks only the sampler saw: statements outside a transaction block, and failed ones."""
+    locks = result.locks
+    mine = locks[
+        (locks["pid"] == result.migration_pid)
+        & locks["granted"]
+        & locks["relation"].notna()
+        & ~locks["relation"].fillna("").str.match(_SYSTEM)
+    ]
+    mine = mine.merge(_xact_starts(result), on="t", how="left")
+    held_before, read_exactly, rows = set(), set(own["index"]), []
+    created: dict = {}
+    for stmt in result.statements.sort_values("index").itertuples():
+        # The catalogue query after a successful statement in a transaction is exact; the sampler fills in
+        # the rest: failed statements, and those that must run outside a transaction block (CONCURRENTLY…).
+        exact = stmt.status == "ok" and (stmt.transaction or stmt.index in read_exactly)
+        born = created.setdefault(stmt.transaction or -stmt.index, set())
+        born |= set(_list(getattr(stmt, "created", None)))
+        if stmt.start is None or np.isnan(stmt.start) or exact:
+            continue
+        mask = own["index"] == stmt.index
+        covered = set(zip(own.loc[mask, "relation"], own.loc[mask, "mode"]))
+        window = mine[(mine["t"] >= stmt.start) & (mine["t"] <= stmt.end)]
+        for (relation, mode), seen in window.groupby(["relation", "mode"]):
+            if (relation, mode) in covered or (stmt.transaction and (stmt.transaction, relation, mode) in held_before):
+                continue
+            rows += _per_transaction(result, stmt, relation, mode, seen, relation in born)
+        held_before |= {(stmt.transaction, r, m) for r, m in covered}
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _per_transaction(result, stmt, relation: str, mode: str, seen: pd.DataFrame, own: bool) -> list[dict]:
+    """One span per transaction of the statement that held the lock (several for a CALL that commits)."""
+    interval = result.manifest.config.sample_interval
+    groups = [held for _, held in seen.groupby(seen["xact_start"].fillna(0.0), sort=True)]
+    rows = []
+    for i, held in enumerate(groups):
+        start = max(stmt.start, held["t"].min() - (interval / 2 if len(groups) > 1 else 0.0))
+        if i + 1 < len(groups):  # released at the COMMIT that started the next transaction
+            end = min(held["t"].max() + interval, groups[i + 1]["xact_start"].iloc[0])
+        else:
+            end = stmt.tx_end if stmt.status == "failed" else stmt.end
+        row = dict(index=stmt.index, relation=relation, relkind=held["relkind"].iloc[0], mode=mode)
+        rows.append(row | dict(start=start, end=end, seen="sampler", own=own, renamed_to=None, tx=i))
+    return rows
+
+
+def _xact_starts(result) -> pd.DataFrame:
+    """Per sample time: when the migration backend's current transaction started."""
+    activity = result.activity
+    if "xact_start" not in activity:
+        return pd.DataFrame(columns=["t", "xact_start"])
+    mine = activity[activity["pid"] == result.migration_pid]
+    return mine[["t", "xact_start"]].drop_duplicates("t")
+
+
+def _expected(result, spans: pd.DataFrame) -> pd.DataFrame:
+    """The parse tree's locks for statements that ran but whose locks nobody saw: 'expected, not observed'."""
+    rows, seen_by_tx = [], {}
+    units = {i: int(tx) or -int(i) for i, tx in zip(result.statements["index"], result.statements["transaction"])}
+    for index, relation in zip(spans["index"], spans["relation"]):
+        seen_by_tx.setdefault(units[index], set()).add(relation)
+    for stmt in result.statements.sort_values("index").itertuples():
+        if stmt.status not in ("ok", "failed") or stmt.start is None or np.isnan(stmt.start):
+            continue
+        observed = seen_by_tx.setdefault(stmt.transaction or -stmt.index, set())
+        if stmt.status == "ok" and stmt.transaction:
+            continue  # read exactly: a lock not newly listed was already held by an earlier statement
+        start = stmt.start if np.isnan(getattr(stmt, "final_start", np.nan)) else stmt.final_start
+        end = stmt.tx_end if stmt.status == "failed" and stmt.tx_end else stmt.end
+        for lock in _expected_locks(stmt.sql):
+            if lock.relation not in observed:
+                row = dict(index=stmt.index, relation=lock.relation, relkind=None, mode=lock.mode, start=start)
+                rows.append(row | dict(end=end, seen="expected", own=False, renamed_to=None, tx=0))
+                observed.add(lock.relation)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _expected_locks(sql: str):
+    try:
+        return expected_locks(sql)
+    except Exception:  # noqa: BLE001 — a statement pglast cannot read here was read when the migration loaded
+        return ()
+
+
+def _list(value) -> list:
+    return [] if value is None or (isinstance(value, float) and np.isnan(value)) else list(value)
