@@ -90,10 +90,10 @@ def _per_transaction(result, stmt, relation: str, mode: str, seen: pd.DataFrame,
 def _xact_starts(result) -> pd.DataFrame:
     """Per sample time: when the migration backend's current transaction started."""
     activity = result.activity
-    if "xact_start" not in activity:
-        return pd.DataFrame(columns=["t", "xact_start"])
+    if "xact_start" not in activity or activity.empty:
+        return pd.DataFrame({"t": pd.Series(dtype=float), "xact_start": pd.Series(dtype=float)})
     mine = activity[activity["pid"] == result.migration_pid]
-    return mine[["t", "xact_start"]].drop_duplicates("t")
+    return mine[["t", "xact_start"]].drop_duplicates("t").astype(float)
 
 
 def _expected(result, spans: pd.DataFrame) -> pd.DataFrame:

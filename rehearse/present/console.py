@@ -29,16 +29,30 @@ def statement_table(summary: dict) -> pd.DataFrame:
                 "statement": shorten(s["sql"], 48),
                 "status": s["status"],
                 "ms": _num(s["duration_ms"]),
-                "strongest lock": s["strongest_lock"] or "-",
+                "strongest lock": _strongest(s),
                 "wait ms": _num(s["lock_wait_ms"]),
                 "hold ms": _num(s["lock_hold_ms"]),
                 "rewrite": "yes" if s["rewrote"] else "",
                 "full scan": "yes" if s["scanned"] else "",
-                "app blocked (tx, max ms)": f"{s['blocked_app_tx']}, {_num(s['blocked_app_ms_max'])}",
+                "app delayed (tx, p99, max ms)": _delayed(s),
+                "app blocked (backends, max ms)": f"{s['blocked_app_tx']}, {_num(s['blocked_app_ms_max'])}",
                 "error": f"{s['error']['sqlstate']} {s['error']['message']}"[:60] if s["error"] else "",
             }
         )
     return pd.DataFrame(rows)
+
+
+def _delayed(s: dict) -> str:
+    if s.get("delayed_app_tx") is None:  # a summary from before delays were counted
+        return "-"
+    return f"{s['delayed_app_tx']}, {_num(s['delayed_app_ms_p99'])}, {_num(s['delayed_app_ms_max'])}"
+
+
+def _strongest(s: dict) -> str:
+    """The strongest lock; '(expected)' when only the parse tree says so (the rehearsal did not see it)."""
+    if not s["strongest_lock"]:
+        return "none"
+    return s["strongest_lock"] + (" (expected, not observed)" if s.get("locks_expected_only") else "")
 
 
 def _num(value) -> str:

@@ -79,7 +79,10 @@ def warnings_text(result) -> str:
     ]
     lines = []
     lock_timeout = result.manifest.config.lock_timeout
-    impact_modes = set(result.statement_locks["mode"]) if len(result.statement_locks) else set()
+    seen = result.statement_locks
+    if "own" in seen:  # a lock on a relation the transaction created blocks no one
+        seen = seen[~seen["own"].fillna(False).astype(bool)]
+    impact_modes = set(seen["mode"]) if len(seen) else set()
     if any(lockmodes.blocks_reads(m) for m in impact_modes) and not lock_timeout:
         lines.append(
             "**Lock queue risk**: a statement needs ACCESS EXCLUSIVE. Behind one long query (a report, a "

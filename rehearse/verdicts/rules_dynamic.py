@@ -135,21 +135,22 @@ def _rewrite(ctx: Context, s: dict) -> list[Hit]:
 
 
 def _blocked(ctx: Context, s: dict) -> list[Hit]:
-    th, worst = ctx.thresholds, s.get("blocked_app_ms_max") or 0.0
+    """R010, counted as users feel it: every transaction whose latency the statement's locks raised."""
+    th, delayed = ctx.thresholds, s.get("delayed_app_tx")
+    worst = max(s.get("blocked_app_ms_max") or 0.0, s.get("delayed_app_ms_max") or 0.0)
     level = th.level(worst, th.amber_blocked_ms, th.red_blocked_ms)
     if level == "green":
         return []
-    many = "s" if s["blocked_app_tx"] != 1 else ""
-    return [
-        Hit(
-            "R010-app-blocked",
-            level,
-            f"made {s['blocked_app_tx']} application transaction{many} wait, the "
-            f"longest {duration(worst)} ({duration(s.get('blocked_app_ms_total'))} in all)",
-            s["index"],
-            detail=dict(blocked_ms=worst, transactions=s["blocked_app_tx"]),
+    waited = f"{s['blocked_app_tx']} backend{'s' if s['blocked_app_tx'] != 1 else ''} seen waiting in the server"
+    if delayed is None:  # a summary written before delays were counted
+        many = "s" if s["blocked_app_tx"] != 1 else ""
+        reason = f"made {s['blocked_app_tx']} application transaction{many} wait, the longest {duration(worst)}"
+    else:
+        reason = (
+            f"delayed {delayed:,} application transaction{'s' if delayed != 1 else ''} by up to {duration(worst)} "
+            f"(p50 {duration(s.get('delayed_app_ms_p50'))}, p99 {duration(s.get('delayed_app_ms_p99'))}; {waited})"
         )
-    ]
+    return [Hit("R010-app-blocked", level, reason, s["index"], detail=dict(blocked_ms=worst, transactions=delayed))]
 
 
 def _failed(ctx: Context, s: dict) -> list[Hit]:

@@ -130,19 +130,25 @@ def _lock_words(v, subject: str) -> str:
     )
 
 
-def _blocked(data: dict) -> tuple[float, int]:
+def _blocked(data: dict) -> tuple[float, int, int]:
+    """(longest wait, transactions delayed, backends seen waiting); delayed from the statements when the
+    summary predates the run-level count."""
     statements = data.get("statements", [])
-    return (
-        max((s.get("blocked_app_ms_max") or 0 for s in statements), default=0.0),
-        sum(s.get("blocked_app_tx") or 0 for s in statements),
+    longest = max(
+        (max(s.get("blocked_app_ms_max") or 0, s.get("delayed_app_ms_max") or 0) for s in statements), default=0.0
     )
+    delayed = data.get("delayed_app_tx", sum(s.get("delayed_app_tx") or 0 for s in statements))
+    return longest, delayed, sum(s.get("blocked_app_tx") or 0 for s in statements)
 
 
 def _wait_words(data: dict) -> str:
-    longest, count = _blocked(data)
-    if not count:
+    longest, delayed, blocked = _blocked(data)
+    if not delayed and not blocked:
         return "no application transaction waited on it"
-    return f"users waited up to {duration(longest)} ({_plural(count, 'transaction')} blocked)"
+    return (
+        f"{_plural(max(delayed, blocked), 'application transaction')} delayed, by up to {duration(longest)} "
+        f"({_plural(blocked, 'backend')} seen waiting)"
+    )
 
 
 def _p99(data: dict, phase: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rehearse.analysis import delays
 from rehearse.analysis import timeline as analysis
 from rehearse.analysis.summary import longest_blocking_hold_ms
 from rehearse.present.plots._axes import _BINS, _extent, _log_decades, _mark_statements, _migration_name, _note
@@ -16,6 +17,8 @@ def key_numbers(result) -> dict:
     during = analysis.latency_by_phase(result).loc["during"]
     m = result.manifest
     return {
+        # users first: every transaction the locks made late, queued in the server or in the application
+        "app transactions delayed (count)": len(delays.delayed_transactions(result)),
         "p99 latency during migration (ms)": np.nan if during["p99_ms"] is None else float(during["p99_ms"]),
         "longest lock blocking writes (s)": longest_blocking_hold_ms(result) / 1000,
         "app transactions blocked (count)": len(analysis.blocked_transactions(result)),

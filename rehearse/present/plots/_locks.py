@@ -21,6 +21,7 @@ _MIN_BAR_PX = 2.0
 def _spans(result) -> pd.DataFrame:
     spans = analysis.lock_spans(result)
     spans = spans[~spans["relation"].astype(str).str.startswith(_CATALOG_SCHEMAS)].copy()
+    spans = spans[~spans["own"]] if "own" in spans else spans  # relations the transaction created: unseen
     spans["start"] = pd.to_numeric(spans["start"], errors="coerce")
     spans["end"] = pd.to_numeric(spans["end"], errors="coerce")
     last = result.manifest.migration_end
