@@ -168,6 +168,21 @@ CATALOGUE: tuple[Finding, ...] = (
         _M + "04_backfill_single_vs_batched/safer/up.sql",
         "rehearsal",
     ),
+    Finding(
+        "R013-scan-under-lock",
+        "Full scan or rewrite under a blocking lock",
+        "the rehearsal measured a full scan or a rewrite of a table while the statement held a lock on it that "
+        "blocks reads or writes, whatever the statement (ADD CONSTRAINT … CHECK / UNIQUE / EXCLUDE, ADD PRIMARY "
+        "KEY USING INDEX on a nullable column, …)",
+        "the lock lasts as long as the scan, which grows with the table: a few ms here, minutes in production",
+        "prove the constraint where reads and writes go on: CHECK … NOT VALID then VALIDATE CONSTRAINT; a unique "
+        "or exclusion index built CONCURRENTLY, then ADD CONSTRAINT … USING INDEX; SET NOT NULL after a "
+        "validated CHECK (col IS NOT NULL)",
+        "NOT VALID + VALIDATE / index CONCURRENTLY + USING INDEX",
+        _EX + "R013-scan-under-lock/risky.sql",
+        _EX + "R013-scan-under-lock/safer.sql",
+        "rehearsal",
+    ),
 )
 
 BY_ID: dict[str, Finding] = {f.id: f for f in CATALOGUE}

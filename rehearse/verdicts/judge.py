@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rehearse.verdicts import rules_dynamic as _rules_dynamic
+from rehearse.verdicts import rules_measured as _rules_measured
 from rehearse.verdicts import rules_static as _rules_static
 from rehearse.verdicts import squawk as _squawk
 from rehearse.verdicts import text as _verdict_text
@@ -137,7 +138,9 @@ def verdict(
         {int(k): v for k, v in (projection or {}).items()},
         table_rows,
     )
-    every = static + linted + _rules_dynamic.hits(ctx)
+    # Where the rehearsal measured the opposite of a static suspicion, the measurement wins.
+    static, dynamic = _rules_measured.reconcile(static, data, _rules_dynamic.hits(ctx) + _rules_measured.hits(ctx))
+    every = static + linted + dynamic
     return Verdict(_statements(data, migration, every), [h for h in every if h.index is None], data, th, status)
 
 
@@ -203,7 +206,8 @@ def _statements(data: dict, migration, hits: list[Hit]) -> list[StatementVerdict
 
 
 def _finding_ids(hits: list[Hit]) -> list[str]:
-    return list(dict.fromkeys(h.finding_id for h in hits))
+    """The findings that stand: not the static suspicions the rehearsal's measurement overruled."""
+    return list(dict.fromkeys(h.finding_id for h in hits if not h.detail.get("overruled")))
 
 
 def _by_level(hits: list[Hit]) -> list[Hit]:
