@@ -116,3 +116,24 @@ def test_scan_under_a_blocking_lock_fires_whatever_the_statement():
     safer = verdict(run(example / "safer.sql", **FAST), example / "safer.sql", squawk=False)
     assert "R013-scan-under-lock" in risky.finding_ids
     assert "R013-scan-under-lock" not in safer.finding_ids
+
+
+def test_unqualified_names_resolve_in_the_search_path_the_migration_set(tmp_path):
+    from rehearse.sql.migration import load
+    from rehearse.verdicts.rules_static import hits as static_hits
+
+    path = tmp_path / "up.sql"
+    path.write_text(
+        "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;\n"
+        'SET search_path TO "$user", billing, public;\n'
+        "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;\n"
+        "ALTER TABLE public.orders ALTER COLUMN note SET NOT NULL;"
+    )
+    migration = load(path)
+    assert [str(lk) for s in migration.statements for lk in s.expected_locks] == [
+        "public.orders:AccessExclusiveLock",
+        "billing.orders:AccessExclusiveLock",
+        "public.orders:AccessExclusiveLock",
+    ]
+    tables = [h.detail["table"] for h in static_hits(migration) if h.finding_id == "R005-not-null-scan"]
+    assert tables == ["public.orders", "billing.orders", "public.orders"]

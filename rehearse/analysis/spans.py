@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rehearse.sql.lock_rules import expected_locks
+from rehearse.sql.lock_rules import expected_locks, search_path_schema
 
 COLUMNS = ["index", "relation", "relkind", "mode", "start", "end", "seen", "own", "renamed_to", "tx"]
 _SYSTEM = r"(pg_catalog|information_schema|pg_toast)\."
@@ -102,15 +102,17 @@ def _expected(result, spans: pd.DataFrame) -> pd.DataFrame:
     units = {i: int(tx) or -int(i) for i, tx in zip(result.statements["index"], result.statements["transaction"])}
     for index, relation in zip(spans["index"], spans["relation"]):
         seen_by_tx.setdefault(units[index], set()).add(relation)
+    schema = "public"  # the migration's connection keeps a SET search_path for the statements after it
     for stmt in result.statements.sort_values("index").itertuples():
         if stmt.status not in ("ok", "failed") or stmt.start is None or np.isnan(stmt.start):
             continue
+        in_force, schema = schema, (_schema_set(stmt.sql) if stmt.status == "ok" else None) or schema
         observed = seen_by_tx.setdefault(stmt.transaction or -stmt.index, set())
         if stmt.status == "ok" and stmt.transaction:
             continue  # read exactly: a lock not newly listed was already held by an earlier statement
         start = stmt.start if np.isnan(getattr(stmt, "final_start", np.nan)) else stmt.final_start
         end = stmt.tx_end if stmt.status == "failed" and stmt.tx_end else stmt.end
-        for lock in _expected_locks(stmt.sql):
+        for lock in _expected_locks(stmt.sql, in_force):
             if lock.relation not in observed:
                 row = dict(index=stmt.index, relation=lock.relation, relkind=None, mode=lock.mode, start=start)
                 rows.append(row | dict(end=end, seen="expected", own=False, renamed_to=None, tx=0))
@@ -118,11 +120,18 @@ def _expected(result, spans: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _expected_locks(sql: str):
+def _expected_locks(sql: str, schema: str):
     try:
-        return expected_locks(sql)
+        return expected_locks(sql, schema)
     except Exception:  # noqa: BLE001 — a statement pglast cannot read here was read when the migration loaded
         return ()
+
+
+def _schema_set(sql: str) -> str | None:
+    try:
+        return search_path_schema(sql)
+    except Exception:  # noqa: BLE001 — as above
+        return None
 
 
 def _list(value) -> list:

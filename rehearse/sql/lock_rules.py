@@ -6,11 +6,14 @@ What the parse tree cannot tell, and so is not listed: locks on objects found th
 the table under a dropped or reindexed index, the indexes of REINDEX TABLE (each AccessExclusiveLock
 while rebuilt), the tables referenced by foreign keys of a dropped table, the referenced table of a
 VALIDATE CONSTRAINT on a foreign key (RowShareLock), and the tables behind views or inside functions.
-Unqualified names are reported in 'public', the default search_path.
+Unqualified names are reported in the schema PostgreSQL would resolve them to: the first schema of the
+search_path the migration set (`SET search_path TO billing, public`), else 'public', the default.
 """
 
 from __future__ import annotations
 
+import contextlib
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import pglast
@@ -22,6 +25,9 @@ from rehearse.sql import locks
 from rehearse.sql.locks import MODES
 
 ASL, RSL, REL, SUEL, SL, SREL, EL, AEL = MODES
+# Where an unqualified name lives: set by expected_locks for one statement, read by name() deep in the walk
+# (threading it through every rule would add a parameter to each of them for one string).
+_SCHEMA: ContextVar[str] = ContextVar("default_schema", default="public")
 
 _SUE_SUBCOMMANDS = {
     AT.AT_SetStatistics,
@@ -82,12 +88,34 @@ def derive(node) -> list[tuple[str, str]]:
 
 
 def name(rv: ast.RangeVar) -> str:
-    return f"{rv.schemaname or 'public'}.{rv.relname}"
+    return f"{rv.schemaname or _SCHEMA.get()}.{rv.relname}"
 
 
 def _dotted(names) -> str:
     parts = [n.sval for n in names]
-    return ".".join(parts if len(parts) > 1 else ["public", *parts])
+    return ".".join(parts if len(parts) > 1 else [_SCHEMA.get(), *parts])
+
+
+@contextlib.contextmanager
+def in_schema(schema: str):
+    """Within it, name() puts unqualified relations in `schema` (where the search_path in force puts them)."""
+    token = _SCHEMA.set(schema)
+    try:
+        yield
+    finally:
+        _SCHEMA.reset(token)
+
+
+def search_path_schema(node) -> str | None:
+    """The schema unqualified names resolve to after this statement, when it sets search_path, else None.
+
+    The first schema listed, skipping "$user" (no such schema in a rehearsal); RESET gives back 'public'.
+    """
+    node = as_node(node)
+    if not isinstance(node, ast.VariableSetStmt) or node.name != "search_path":
+        return None
+    listed = [a.val.sval for a in node.args or () if isinstance(a, ast.A_Const) and hasattr(a.val, "sval")]
+    return next((schema for schema in listed if schema.lstrip("\\") != "$user"), "public")
 
 
 def walk(value):
@@ -269,13 +297,16 @@ class ExpectedLock:
         return f"{self.relation}:{self.mode}"
 
 
-def expected_locks(stmt) -> tuple[ExpectedLock, ...]:
+def expected_locks(stmt, schema: str = "public") -> tuple[ExpectedLock, ...]:
     """The table locks a statement (a pglast node or one SQL statement) takes: one per relation, strongest.
 
     Derived from the parse tree only, so some locks need the catalogue and are not listed: see
-    this module for what is and is not known before the statement runs.
+    this module for what is and is not known before the statement runs. `schema`: where unqualified
+    names resolve (the first schema of the search_path in force).
     """
     by_relation: dict[str, str] = {}
-    for relation, mode in derive(as_node(stmt)):
+    with in_schema(schema):
+        pairs = derive(as_node(stmt))
+    for relation, mode in pairs:
         by_relation[relation] = locks.strongest((by_relation.get(relation, mode), mode))
     return tuple(ExpectedLock(relation, mode) for relation, mode in by_relation.items())

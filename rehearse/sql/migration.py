@@ -31,7 +31,7 @@ from common.errors import BadInput
 from rehearse.sql import kinds as _sqlkinds
 from rehearse.sql import parse as _sqlparse
 from rehearse.sql import readers
-from rehearse.sql.lock_rules import ExpectedLock, expected_locks
+from rehearse.sql.lock_rules import ExpectedLock, expected_locks, search_path_schema
 from rehearse.sql.plan import Plan
 from rehearse.sql.script import Script, size_limit
 
@@ -168,22 +168,24 @@ def _statements(
 ) -> list[Statement]:
     autocommit = _wants_no_transaction(text) if autocommit is None else autocommit
     groups = _Grouper(source, first_transaction, autocommit=autocommit)
-    facts: dict[int, tuple] = {}  # by tree: statements of one shape share a tree (rehearse.sql.parse._Trees)
-    statements = [
-        _statement(p, source, first_index + i, groups.assign(p), facts)
-        for i, p in enumerate(_sqlparse.iter_parse(text, source))
-    ]
+    facts: dict[tuple, tuple] = {}  # by (tree, schema): statements of one shape share a tree (parse._Trees)
+    statements, schema = [], "public"
+    for i, piece in enumerate(_sqlparse.iter_parse(text, source)):
+        statements.append(_statement(piece, source, first_index + i, groups.assign(piece), facts, schema))
+        schema = search_path_schema(piece.node) or schema  # names after a SET search_path resolve there
     groups.finish()
     return statements
 
 
-def _statement(piece: _sqlparse.Piece, source: str, index: int, transaction: int, facts: dict) -> Statement:
+def _statement(
+    piece: _sqlparse.Piece, source: str, index: int, transaction: int, facts: dict, schema: str
+) -> Statement:
     node = piece.node
-    known = facts.get(id(node))
+    known = facts.get((id(node), schema))
     if known is None or known[0] is not node:
-        known = (node, _sqlkinds.kind(node), _sqlkinds.runs_in_transaction(node), expected_locks(node))
+        known = (node, _sqlkinds.kind(node), _sqlkinds.runs_in_transaction(node), expected_locks(node, schema))
         if len(facts) < _MAX_FACTS:
-            facts[id(node)] = known  # holds the tree, so its id cannot pass to another one meanwhile
+            facts[(id(node), schema)] = known  # holds the tree, so its id cannot pass to another one meanwhile
     _, kind, in_transaction_block, locks = known
     return Statement(
         index=index,

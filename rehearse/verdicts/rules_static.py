@@ -7,7 +7,7 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, NullTestType, ObjectType, VariableSetKind
 
 from rehearse.sql import locks as lockmodes
-from rehearse.sql.lock_rules import as_node, name, option_on
+from rehearse.sql.lock_rules import as_node, in_schema, name, option_on, search_path_schema
 from rehearse.sql.lock_rules import walk as _nodes  # one parse-tree walker for the lock and the finding rules
 from rehearse.verdicts.base import Hit
 
@@ -29,13 +29,15 @@ VOLATILE = {
 def hits(migration, lock_timeout_ms: int | None = None, level: str = "amber") -> list[Hit]:
     """Every static finding of the migration's statements, in statement order."""
     walk = _Walk(migration, bool(lock_timeout_ms))
-    found = []
+    found, schema = [], "public"
     for st in migration.statements:
         node = as_node(st.sql)
-        walk.before(st, node)
-        for rule in RULES:
-            found += [Hit(fid, level, why, st.index, "static", detail) for fid, why, detail in rule(walk, st, node)]
-        walk.after(st, node)
+        with in_schema(schema):  # unqualified names where PostgreSQL resolves them after a SET search_path
+            walk.before(st, node)
+            for rule in RULES:
+                found += [Hit(fid, level, why, st.index, "static", detail) for fid, why, detail in rule(walk, st, node)]
+            walk.after(st, node)
+        schema = search_path_schema(node) or schema
     return found
 
 
