@@ -183,6 +183,49 @@ CATALOGUE: tuple[Finding, ...] = (
         _EX + "R013-scan-under-lock/safer.sql",
         "rehearsal",
     ),
+    Finding(
+        "R014-unique-built-in-place",
+        "Unique index built under AccessExclusiveLock",
+        "ALTER TABLE … ADD CONSTRAINT … UNIQUE or PRIMARY KEY (not USING INDEX) on an existing table",
+        "the index is built while nobody reads or writes the table; the build grows with the table",
+        "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … UNIQUE (or PRIMARY KEY) USING INDEX",
+        "unique index CONCURRENTLY, then ADD CONSTRAINT … USING INDEX",
+        _EX + "R014-unique-built-in-place/risky.sql",
+        _EX + "R014-unique-built-in-place/safer.sql",
+    ),
+    Finding(
+        "R015-exclusion-built-in-place",
+        "Exclusion constraint built under AccessExclusiveLock",
+        "ALTER TABLE … ADD CONSTRAINT … EXCLUDE on an existing table",
+        "its index is built and every row checked while nobody reads or writes the table; there is no "
+        "CONCURRENTLY form",
+        "with only = operators: a unique index CONCURRENTLY, then ADD CONSTRAINT … UNIQUE USING INDEX; "
+        "otherwise a quiet window with lock_timeout, its duration rehearsed at production size",
+        "= only: unique index CONCURRENTLY + USING INDEX",
+        _EX + "R015-exclusion-built-in-place/risky.sql",
+        _EX + "R015-exclusion-built-in-place/safer.sql",
+    ),
+    Finding(
+        "R016-check-validated-in-place",
+        "CHECK validated under AccessExclusiveLock",
+        "ALTER TABLE … ADD CONSTRAINT … CHECK without NOT VALID on an existing table",
+        "every row is read while nobody reads or writes the table",
+        "ADD CONSTRAINT … CHECK … NOT VALID, then VALIDATE CONSTRAINT (ShareUpdateExclusiveLock)",
+        "CHECK … NOT VALID + VALIDATE",
+        _EX + "R016-check-validated-in-place/risky.sql",
+        _EX + "R016-check-validated-in-place/safer.sql",
+    ),
+    Finding(
+        "R017-primary-key-not-null-scan",
+        "PRIMARY KEY USING INDEX scans for NULLs",
+        "ALTER TABLE … ADD PRIMARY KEY USING INDEX whose columns the migration did not set NOT NULL first "
+        "(overruled when the rehearsal measures no scan: the columns were NOT NULL already)",
+        "PostgreSQL sets the columns NOT NULL, reading every row under AccessExclusiveLock when one is nullable",
+        "CHECK (col IS NOT NULL) NOT VALID, VALIDATE, SET NOT NULL (no scan), then ADD PRIMARY KEY USING INDEX",
+        "columns NOT NULL via a validated CHECK first",
+        _EX + "R017-primary-key-not-null-scan/risky.sql",
+        _EX + "R017-primary-key-not-null-scan/safer.sql",
+    ),
 )
 
 BY_ID: dict[str, Finding] = {f.id: f for f in CATALOGUE}

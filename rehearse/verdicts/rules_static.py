@@ -10,6 +10,7 @@ from rehearse.sql import locks as lockmodes
 from rehearse.sql.lock_rules import as_node, in_schema, name, option_on, search_path_schema
 from rehearse.sql.lock_rules import walk as _nodes  # one parse-tree walker for the lock and the finding rules
 from rehearse.verdicts.base import Hit
+from rehearse.verdicts.rules_constraints import RULES as CONSTRAINT_RULES
 
 AEL = "AccessExclusiveLock"
 NO_WORK = {"BEGIN", "COMMIT", "ROLLBACK", "SET", "RESET", "SAVEPOINT", "RELEASE", "SHOW", "PREPARE TRANSACTION"}
@@ -317,4 +318,4 @@ def _no_timeout(walk, st, node):
     ]
 
 
-RULES = (_rewrite, _held, _index, _foreign_key, _not_null, _backfill, _incompatible, _no_timeout)
+RULES = (_rewrite, _held, _index, _foreign_key, _not_null, _backfill, _incompatible, _no_timeout, *CONSTRAINT_RULES)
