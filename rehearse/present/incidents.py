@@ -119,7 +119,7 @@ def _locks_of(name: str, result) -> pd.DataFrame:
     if result is None:
         return pd.DataFrame(columns=columns)
     spans = analysis.lock_spans(result)
-    spans = spans[spans["relkind"].isin(_TABLE_KINDS) | spans["relkind"].isna()]
+    spans = spans[(spans["relkind"].isin(_TABLE_KINDS) | spans["relkind"].isna()) & ~spans["own"]]
     spans = spans[~spans["relation"].fillna("").str.match(r"(pg_catalog|information_schema)\.")]
     spans = spans.assign(rank=spans["mode"].map(lambda mode: lockmodes.rank(mode, unknown=0))).sort_values(
         "rank", ascending=False
