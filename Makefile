@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-stamp
 # 0.1 = 1 M orders; `make demo DEMO_SCALE=1` for production-like size (needs ~10 GB of disk)
 DEMO_SCALE ?= 0.1
 
-.PHONY: install demo test lint bench browser postgres15 clean-data
+.PHONY: install demo test lint bench browser postgres15 postgres15-extensions clean-data
 
 install: $(STAMP)
 
@@ -38,6 +38,15 @@ browser:
 postgres15:
 	@test -x /usr/lib/postgresql/15/bin/initdb || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq postgresql-15 >/dev/null; } || echo "postgresql-15 not installed: the version tests will be skipped"
+
+# Extensions real schemas need and the embedded wheel lacks: contrib (pgcrypto, pg_trgm, btree_gist, citext,
+# hstore, uuid-ossp) ships in postgresql-15; PostGIS and pg_partman are packages of their own. Then
+# rehearse with --postgres-bin /usr/lib/postgresql/15/bin.
+postgres15-extensions: postgres15
+	@test -f /usr/share/postgresql/15/extension/postgis.control -a -f /usr/share/postgresql/15/extension/pg_partman.control \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		postgresql-15-postgis-3 postgresql-15-partman >/dev/null; } \
+		|| echo "postgresql-15-postgis-3 / postgresql-15-partman not installed"
 
 bench: install
 	$(PY) bench/datagen.py --quick

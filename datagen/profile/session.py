@@ -21,9 +21,10 @@ STATEMENT_TIMEOUT_MS = 10_000
 READ_ONLY = f"-c default_transaction_read_only=on -c statement_timeout={STATEMENT_TIMEOUT_MS}"
 # Tables a profile covers: the user's, not the system's, nor those an extension creates (pg_dump skips
 # those too, and CREATE EXTENSION makes them again).
+# rehearsal_meta is this tool's bookkeeping (a profiled template of ours has it): never part of a profile.
 USER_TABLES = """
     c.relkind IN ('r', 'p')
-    AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)'
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'rehearsal_meta') AND n.nspname !~ '^pg_(toast|temp_)'
     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                     WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
                       AND d.deptype = 'e')"""
@@ -95,7 +96,8 @@ def dump_schema(url: str) -> str:
     if password:
         env["PGPASSWORD"] = password
     conninfo = psycopg.conninfo.make_conninfo(**parts)
-    command = [str(embedded.tool("pg_dump")), "--schema-only", "--no-owner", "--no-privileges", "-d", conninfo]
+    command = [str(embedded.tool("pg_dump")), "--schema-only", "--no-owner", "--no-privileges"]
+    command += ["--exclude-schema=rehearsal_meta", "-d", conninfo]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False, timeout=600)
     if done.returncode:
         errors = [line for line in done.stderr.splitlines() if "error" in line] or done.stderr.splitlines()

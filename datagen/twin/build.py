@@ -12,8 +12,8 @@ from psycopg.types.json import Jsonb
 
 import dbserver
 from common.errors import BadInput, NotEnoughDisk
+from datagen import extensions, names
 from datagen import manifest as base_manifest
-from datagen import names
 from datagen.profile.model import Profile
 from datagen.template import Dataset, _checkpoint, _lock
 from datagen.twin import assemble, fidelity, finish, schema
@@ -123,10 +123,7 @@ def _check_extensions(server: dbserver.Server, split: schema.Split) -> None:
         available = {r[0] for r in conn.execute("SELECT name FROM pg_available_extensions").fetchall()}
     missing = [e for e in split.extensions if e not in available]
     if missing:
-        raise BadInput(
-            f"the schema needs extension(s) {', '.join(missing)}, which {server.display} lacks; use a server "
-            "that ships them, e.g. Debian's postgresql-15 with contrib: --postgres-bin /usr/lib/postgresql/15/bin"
-        )
+        raise BadInput(extensions.missing_message(missing, server.display))
 
 
 def _check_disk(server: dbserver.Server, profile: Profile, scale: float) -> None:

@@ -1,5 +1,5 @@
 """Production row counts to project to: given (`--production-rows`), read from a real server's catalogue
-through a read-only session (`--production-dsn`), or SF 1's; tables given neither way fall back to SF 1, and
+through a read-only session (`--production-dsn`), the profile's row counts (`--profile`), or SF 1's; tables given neither way fall back to SF 1, and
 say so.
 """
 
@@ -54,6 +54,31 @@ class Production:
         )
 
 
+def profile_rows(path: str) -> dict[str, int]:
+    """Production row counts from a profile (`rehearse profile`): its tables' reltuples, where known."""
+    from datagen.profile import model
+
+    return {t.qualified: int(t.reltuples) for t in model.load(path).tables if t.reltuples >= 1}
+
+
+def rows_and_origin(config: dict, rows: dict | None, production_dsn) -> tuple[dict | None, str]:
+    """A twin projects to its profile's row counts unless told otherwise; a copy is production size."""
+    if config.get("from_database"):
+        raise BadInput("--scales needs a baseline that scales: a copy of your database (--from-database) has one size")
+    if rows or production_dsn or not config.get("profile"):
+        return rows, "--production-rows" if rows else "SF 1"
+    return profile_rows(config["profile"]), f"profile {config['profile']}"
+
+
+def dataset_tables(config: dict) -> list[str]:
+    """The tables whose rows --production-dsn reads: the profile's, or the order service's."""
+    if config.get("profile"):
+        return list(profile_rows(config["profile"]))
+    from datagen.tables import TABLES
+
+    return [f"public.{t.name}" for t in TABLES]
+
+
 def connect_read_only(url: str):
     """A connection whose every transaction is READ ONLY: the server itself refuses any write."""
     import psycopg
@@ -90,7 +115,7 @@ def resolve_production(
 ) -> Production:
     """Rows per dataset table: given, else from the catalogue, else SF 1 (rehearsed rows ÷ scale)."""
     manifest = largest.manifest.dataset_manifest
-    sf1 = {f"public.{t}": round(n / largest.manifest.scale) for t, n in manifest["rows"].items()}
+    sf1 = {qualified(t): round(n / largest.manifest.scale) for t, n in manifest["rows"].items()}
     missing = tuple(sorted(set(sf1) - set(catalogue))) if catalogue is not None else ()
     rows, catalogue = rows or {}, catalogue or {}
     unknown = sorted(set(rows) - set(sf1))
@@ -112,6 +137,6 @@ def _from_catalogue(reltuples: float, size: int, manifest: dict, table: str) -> 
     if reltuples >= 0:
         return int(reltuples), "catalogue"
     # reltuples = -1: never vacuumed or analysed (PostgreSQL 14+); bytes per row as in the rehearsal instead
-    bare = table.split(".", 1)[1]
-    per_row = manifest["table_bytes"][bare] / max(manifest["rows"][bare], 1)
+    key = table if table in manifest["rows"] else table.split(".", 1)[1]  # a twin's names are qualified
+    per_row = manifest["table_bytes"][key] / max(manifest["rows"][key], 1)
     return int(size / per_row), "size estimate"

@@ -27,10 +27,12 @@ from rehearse.extrapolate import fit as _fit
 from rehearse.extrapolate.points import METRICS, fit_frame, points, table_of, xy
 from rehearse.extrapolate.production import (
     Production,
+    dataset_tables,
     parse_production_rows,
     qualified,
     read_catalogue,
     resolve_production,
+    rows_and_origin,
     shared_buffers,
 )
 from rehearse.extrapolate.projection import projected
@@ -80,24 +82,22 @@ def run_scales(
     rows = parse_production_rows(production_rows) if isinstance(production_rows, str) else production_rows
     rows = {qualified(t): int(n) for t, n in rows.items()} if rows else None
     rc = configure(None, config)  # unknown options fail here, before any rehearsal
+    rows, origin = rows_and_origin(config, rows, production_dsn)
     migration = migration_mod.load(path, down=rc.down, max_mb=rc.max_migration_mb)  # a bad file: before any rehearsal
-    catalogue = read_catalogue(production_dsn, _dataset_tables()) if production_dsn else None
+    catalogue = read_catalogue(production_dsn, dataset_tables(config)) if production_dsn else None
     buffers = shared_buffers(production_dsn or dbserver.open_server(rc.dsn, postgres_bin=rc.postgres_bin).dsn)
     results = [run(migration, rc, static_findings, scale=s) for s in scales]
+    if rows and origin.startswith("profile"):  # tables the twin does not load (partitioned parents) drop out
+        loaded = set(map(qualified, results[-1].manifest.dataset_manifest["rows"]))
+        rows = {t: n for t, n in rows.items() if t in loaded}
     if production_dsn:
         origin = dict(catalogue=catalogue, origin=dbserver.mask(production_dsn))
     else:
-        origin = dict(rows=rows, origin="--production-rows" if rows else "SF 1")
+        origin = dict(rows=rows, origin=origin)
     production = resolve_production(results[-1], buffers=buffers, **origin)
     scaled = ScaledRehearsal.from_results(results, production, _expected_tables(migration))
     scaled.save()
     return scaled
-
-
-def _dataset_tables() -> list[str]:
-    from datagen.tables import TABLES
-
-    return [f"public.{t.name}" for t in TABLES]
 
 
 def _expected_tables(migration) -> dict[int, set[str]]:

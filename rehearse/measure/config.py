@@ -22,7 +22,11 @@ class RehearsalConfig:
     scale: float = _option(0.1, "dataset scale factor (1 = production-like, 10 M orders)")
     seed: int = _option(42, "dataset seed: same scale + seed = same rows")
     dsn: str | None = _option(None, "PostgreSQL URL; None = the embedded server")
-    rate: float = _option(200.0, "application transactions per second (open loop)")
+    rate: float | None = _option(
+        None,
+        "application transactions per second (open loop); 0 = no traffic. None: 200 on the built-in "
+        "order service, 0 on --profile or --from-database (the built-in app cannot run on another schema)",
+    )
     clients: int = _option(8, "application connections")
     warmup: float = _option(5.0, "seconds of traffic before the migration")
     cooldown: float = _option(5.0, "seconds of traffic after it")
@@ -65,6 +69,14 @@ class RehearsalConfig:
     max_migration_mb: float = _option(
         DEFAULT_MAX_MB, "refuse a migration file bigger than this many MB, before reading it"
     )
+    profile: str | None = _option(
+        None, "rehearse on the synthetic twin (at --scale) of the schema in this profile (`rehearse profile`)"
+    )
+    from_database: str | None = _option(
+        None,
+        "rehearse on a copy of this existing database on the server (--dsn): copied afresh, marked as the "
+        "tool's own; the source is only read",
+    )
     postgres_bin: str | None = _option(
         None,
         "bin directory of another local PostgreSQL (e.g. /usr/lib/postgresql/15/bin) to rehearse "
@@ -73,7 +85,8 @@ class RehearsalConfig:
 
     def __post_init__(self):
         _positive("scale", self.scale)
-        _positive("rate", self.rate)
+        if self.rate is not None and (not _is_number(self.rate) or self.rate < 0):
+            raise BadInput(f"rate must be a number of transactions per second ≥ 0 (0 = no traffic), got {self.rate!r}")
         _positive("clients", self.clients)
         _positive("sample_interval", self.sample_interval)
         _positive("max_migration_mb", self.max_migration_mb)
@@ -93,6 +106,19 @@ class RehearsalConfig:
             value = getattr(self, name)
             if not _is_number(value) or not 0 <= value <= 1:
                 raise BadInput(f"{name} must be a rate between 0 and 1, got {value!r}")
+        _check_baseline(self)
+
+    @property
+    def own_schema(self) -> bool:
+        """True when the baseline is the user's schema (a twin or a copy), not the built-in order service."""
+        return bool(self.profile or self.from_database)
+
+    @property
+    def app_rate(self) -> float:
+        """The traffic rate in effect: `rate`, or its default for the baseline."""
+        if self.rate is not None:
+            return float(self.rate)
+        return 0.0 if self.own_schema and not self.workload else DEFAULT_RATE
 
     @classmethod
     def names(cls) -> set[str]:
@@ -104,6 +130,7 @@ class RehearsalConfig:
 
     def to_dict(self, mask_dsn: bool = True) -> dict:
         data = asdict(self)
+        data["rate"] = self.app_rate  # the rate in effect, a number as before
         if mask_dsn and self.dsn:
             from dbserver import mask
 
@@ -120,6 +147,27 @@ def configure(config: RehearsalConfig | None = None, options: dict | None = None
         raise BadInput(f"unknown option(s) {', '.join(sorted(unknown))}; known: {known}")
     base = config or RehearsalConfig()
     return replace(base, **options) if options else base
+
+
+DEFAULT_RATE = 200.0
+
+
+def _check_baseline(config: RehearsalConfig) -> None:
+    """A user's schema has no orders table: the built-in app, its dirt and its queries cannot run there."""
+    if config.profile and config.from_database:
+        raise BadInput("give --profile or --from-database, not both: each is a baseline of its own")
+    if not config.own_schema:
+        return
+    where = "--profile" if config.profile else "--from-database"
+    if config.rate and not config.workload:  # the user's own statements (--workload) may run there
+        raise BadInput(
+            f"--rate {config.rate:g}: the built-in order-service application cannot run on the schema of {where}; "
+            "give --rate 0 (the default there: no traffic) or replay your own statements with --workload FILE"
+        )
+    dirty = [name for name in DIRT_FIELDS if getattr(config, name)]
+    if dirty or config.app_queries == "workload" or config.app_versions != "current":
+        what = ", ".join(["--" + n.replace("_", "-") for n in dirty] or ["the built-in app's queries"])
+        raise BadInput(f"{what} belong to the built-in order service, not to the schema of {where}; drop them")
 
 
 def _is_number(value) -> bool:

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
-import datagen
 import dbserver
 from common.errors import BadInput
 from dbserver import leftovers
 from dbserver.lost import one_line_if_lost
-from rehearse.measure import compatibility, state
+from rehearse.measure import baseline, compatibility, state
 from rehearse.measure.config import RehearsalConfig, configure
 from rehearse.measure.executor import MigrationExecutor
 from rehearse.measure.long_transaction import LongTransaction
@@ -26,7 +25,7 @@ from rehearse.measure.rollback import verify_rollback
 from rehearse.measure.sampler_process import SamplerProcess
 from rehearse.measure.setup import read_setup, run_setup
 from rehearse.measure.traffic import app_queries_of, replay_apps
-from rehearse.measure.workload import Workload, WorkloadConfig
+from rehearse.measure.workload import NoTraffic, Workload, WorkloadConfig
 from rehearse.sql import migration as migration_mod
 from rehearse.sql.migration import Migration
 
@@ -47,11 +46,12 @@ def run(
     setup_sql = read_setup(config.setup)
     apps = replay_apps(config)  # a bad --workload, --app-versions or --app-queries fails before anything runs
     app_queries = app_queries_of(config, apps) if config.app_queries else None
+    profile = baseline.load_profile(config)
     server = dbserver.open_server(config.dsn, postgres_bin=config.postgres_bin)
     findings = static_findings(migration, config, server.version) if static_findings else None
     dropped = leftovers.clean(server, older_than=LEFTOVER_AGE)  # what killed runs left (see dbserver.leftovers)
     with one_line_if_lost(server, "during the rehearsal"):
-        dataset = datagen.build(scale=config.scale, seed=config.seed, dirt=config.dirt(), server=server)
+        dataset = baseline.dataset(server, config, profile)
         traffic = (app_queries, apps)
         run_id, scratch, measured, frames, state_after = _on_clone(
             server, dataset, migration, config, setup_sql, traffic
@@ -81,11 +81,11 @@ def _on_clone(server, dataset, migration, config: RehearsalConfig, setup_sql, tr
         if setup_sql:
             run_setup(server, scratch, setup_sql, config.setup)
         with server.connect(scratch) as conn:
-            baseline = state.schema(conn)
+            before = state.schema(conn)
         measured, frames = _rehearse(server, scratch, migration, config, *traffic)
         with server.connect(scratch) as conn:
             after = state.schema(conn)
-        state_after = StateAfter(state.schema_diff(baseline, after), state.leftovers(baseline, after))
+        state_after = StateAfter(state.schema_diff(before, after), state.leftovers(before, after))
         if config.keep:
             _keep(server, scratch)
     return run_id, scratch, measured, frames, state_after
@@ -132,7 +132,8 @@ class _Instruments:
 
     def __init__(self, server, scratch: str, config: RehearsalConfig, app_queries: list | None, apps: dict | None):
         self.sampler = SamplerProcess(server, scratch, interval=config.sample_interval)
-        self.workload = Workload(server, scratch, _workload_config(config), apps=apps)
+        rate = config.app_rate
+        self.workload = Workload(server, scratch, _workload_config(config), apps=apps) if rate > 0 else NoTraffic()
         self.executor = MigrationExecutor(
             server,
             scratch,
@@ -197,7 +198,7 @@ def _check_options(migration, config: RehearsalConfig) -> None:
 
 def _workload_config(config: RehearsalConfig) -> WorkloadConfig:
     return WorkloadConfig(
-        rate=config.rate,
+        rate=config.app_rate,
         clients=config.clients,
         seed=config.seed,
         statement_timeout_ms=config.app_statement_timeout,
@@ -233,7 +234,7 @@ def _provenance(server, dataset, migration, config: RehearsalConfig, scratch: st
         config=config,
         dataset=dataset.name,
         dataset_manifest=dataset.manifest,
-        scale=config.scale,
+        scale=baseline.scale(dataset, config),
         seed=config.seed,
         scratch_database=scratch,
         postgres_version=server.version,

@@ -204,11 +204,32 @@ class Workload:
                 conn.close()
 
     def _frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self._records, columns=RECORD)
-        frame["latency_ms"] = (frame["end"] - frame["intended_start"]) * 1e3
-        frame["service_ms"] = (frame["end"] - frame["actual_start"]) * 1e3
-        frame["ok"] = frame["ok"].astype(bool)
-        return frame[COLUMNS].sort_values("seq", ignore_index=True)
+        return frame_of(self._records)
+
+
+def frame_of(records: list[tuple]) -> pd.DataFrame:
+    """The records as the workload frame; typed even when empty, so that `~frame.ok` filters rows."""
+    frame = pd.DataFrame(records, columns=RECORD).astype(
+        {"seq": "int64", "intended_start": float, "actual_start": float, "end": float, "ok": bool}
+    )
+    frame["latency_ms"] = (frame["end"] - frame["intended_start"]) * 1e3
+    frame["service_ms"] = (frame["end"] - frame["actual_start"]) * 1e3
+    return frame[COLUMNS].sort_values("seq", ignore_index=True)
+
+
+class NoTraffic:
+    """`--rate 0`: no application at all (the default on a user's schema); the migration runs alone."""
+
+    backend_pids: frozenset[int] = frozenset()
+
+    def __init__(self):
+        self.stats = {"intended": 0, "started": 0, "completed": 0, "errors": 0, "shortfall": 0}
+
+    def start(self) -> None:
+        pass
+
+    def stop(self, timeout: float = 10.0) -> pd.DataFrame:
+        return frame_of([])
 
 
 def _picker(mix: Mapping[str, float]) -> tuple[list[str], np.ndarray]:

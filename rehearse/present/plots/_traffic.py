@@ -43,7 +43,7 @@ def _draw_throughput(ax, result) -> None:
         return
     done, ok = work["end"] - result.t0, work["ok"].astype(bool)
     span = (work["intended_start"].min() - result.t0, done.max())
-    rate = result.manifest.config.rate
+    rate = result.manifest.config.app_rate
     if rate:
         ax.axhline(rate, color="0.4", lw=0.9, ls=":", label=f"target rate ({rate:g} tx/s)")
     _steps(ax, *_rate_per_bin(done[ok], span, width), width, color="tab:blue", lw=1.4, label="completed tx/s")
