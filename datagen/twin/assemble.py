@@ -8,7 +8,7 @@ import psycopg
 
 from common.errors import BadInput
 from datagen.profile.model import Profile
-from datagen.twin import catalog, checks, values
+from datagen.twin import binary, catalog, checks, values
 from datagen.twin.chunk import TablePlan
 from datagen.twin.plan import ColumnPlan, attach_parent, column_plan, table_rows
 from datagen.twin.schema import Split
@@ -28,10 +28,12 @@ def plans(conn: psycopg.Connection, profile: Profile, split: Split, scale: float
         if found[1] or found[0] not in ("r", "p"):
             continue  # partitions get their rows through the parent; views hold none
         result[table.qualified] = _table_plan(conn, table, scale, unique, split)
+        result[table.qualified].partitioned = found[0] == "p"
     _foreign_keys(result, split)
     for plan in result.values():
         for column in plan.columns:
             values.kind(column)  # an unknown type fails now, before anything is loaded
+    binary.send_mcvs(conn, result.values())
     return list(result.values())
 
 

@@ -20,7 +20,7 @@ from datagen.twin import assemble, fidelity, finish, schema
 from datagen.twin.load import load
 from dbserver import embedded
 
-GENERATOR_VERSION = "twin-1"
+GENERATOR_VERSION = "twin-2"  # 2: binary COPY, worker processes, generic dirt
 DISK_MARGIN = 1.3  # heap + TOAST + indexes at the profile's bytes per row, plus the WAL the build writes
 META = "CREATE SCHEMA rehearsal_meta; CREATE TABLE rehearsal_meta.manifest (id int PRIMARY KEY DEFAULT 1 CHECK (id = 1), manifest jsonb NOT NULL)"
 
@@ -38,10 +38,12 @@ def build_twin(
     workers: int = 2,
     rebuild: bool = False,
     progress: bool = True,
+    scheduler: str | None = None,
 ) -> Dataset:
     """The twin template for (profile, scale, seed): reused when complete, else built under a
     `…__building` name and renamed when done. Bad input fails before rows are generated, and leaves
-    nothing behind."""
+    nothing behind. `workers` processes generate and load; `scheduler` (a Dask scheduler's address)
+    runs the same units on a Dask cluster instead."""
     scale, seed = names.check_scale(scale), names.check_seed(seed)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise BadInput(f"workers {workers!r} is not a positive integer; give e.g. 2")
@@ -59,7 +61,7 @@ def build_twin(
         dbserver.drop(server, building)
         dbserver.create(server, building, "building")
         try:
-            result = _build(server, building, name, profile, split, scale, seed, workers, progress)
+            result = _build(server, building, name, profile, split, scale, seed, (workers, scheduler), progress)
         except BaseException:
             dbserver.drop(server, building)  # no half-built template, also on Ctrl-C
             raise
@@ -67,7 +69,8 @@ def build_twin(
         return Dataset(name, server, result)
 
 
-def _build(server, building, name, profile, split, scale, seed, workers, progress) -> dict:
+def _build(server, building, name, profile, split, scale, seed, parallel, progress) -> dict:
+    workers, scheduler = parallel
     clock, seconds = time.monotonic(), {}
     with server.connect(building) as conn:
         finish.run(conn, split.session + split.pre, "pre-data")
@@ -75,7 +78,7 @@ def _build(server, building, name, profile, split, scale, seed, workers, progres
         plans = assemble.plans(conn, profile, split, scale)
     seconds["schema"] = time.monotonic() - clock
     clock = time.monotonic()
-    table_seconds = load(server.url(building), plans, seed, workers, progress)
+    table_seconds = load(server.url(building), plans, seed, workers, progress, scheduler)
     seconds["load"] = time.monotonic() - clock
     clock = time.monotonic()
     with server.connect(building) as conn:

@@ -17,7 +17,7 @@ WITH cols AS (
 SELECT c.attname, c.shown, c.attnotnull, c.attgenerated <> '', c.attidentity <> '', c.typmod,
        b.typname, b.typtype, e.typname, e.typtype,
        (SELECT array_agg(enumlabel::text ORDER BY enumsortorder) FROM pg_enum
-        WHERE enumtypid = coalesce(e.oid, b.oid))
+        WHERE enumtypid = coalesce(e.oid, b.oid)), e.oid
 FROM cols c JOIN pg_type b ON b.oid = c.base
 LEFT JOIN pg_type e ON e.oid = b.typelem AND b.typcategory = 'A'
 ORDER BY c.attnum
@@ -40,6 +40,7 @@ class TypeInfo:
     typtype: str  # e = enum
     element: str | None  # for arrays: the element's typname
     labels: tuple[str, ...] | None  # enum labels, of the column or of its elements
+    element_oid: int | None = None  # for arrays: the element type's OID (binary COPY names it)
 
     @property
     def length(self) -> int | None:
@@ -57,7 +58,8 @@ class TypeInfo:
 def columns(conn: psycopg.Connection, table: str) -> list[TypeInfo]:
     rows = conn.execute(COLUMNS, (table,)).fetchall()
     return [
-        TypeInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(r[10]) if r[10] else None) for r in rows
+        TypeInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(r[10]) if r[10] else None, r[11])
+        for r in rows
     ]
 
 

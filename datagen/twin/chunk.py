@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
+from datagen import _pgbinary
+from datagen.twin import binary, values
 from datagen.twin import plan as planning
-from datagen.twin import values
 from datagen.twin.plan import CHUNK, ColumnPlan
-
-CSV = pacsv.WriteOptions(include_header=False, quoting_style="needed")
 
 
 @dataclass
@@ -23,15 +20,20 @@ class TablePlan:
     name: str  # schema-qualified
     rows: int
     columns: list[ColumnPlan]  # the loaded ones (generated columns are left to the server)
+    partitioned: bool = False  # rows go through the parent to its partitions (no COPY FREEZE there)
 
     @property
     def chunks(self) -> int:
         return math.ceil(self.rows / CHUNK)
 
-    def copy_sql(self) -> str:
-        names = ", ".join(_quote(c.name) for c in self.columns)
+    @property
+    def quoted(self) -> str:
         schema, table = self.name.split(".", 1)
-        return f"COPY {_quote(schema)}.{_quote(table)} ({names}) FROM STDIN (FORMAT csv)"
+        return f"{_quote(schema)}.{_quote(table)}"
+
+    def copy_sql(self, freeze: bool = False) -> str:
+        names = ", ".join(_quote(c.name) for c in self.columns)
+        return f"COPY {self.quoted} ({names}) FROM STDIN (FORMAT binary{', FREEZE' if freeze else ''})"
 
 
 def _quote(name: str) -> str:
@@ -42,15 +44,13 @@ def rows_in(table: TablePlan, chunk: int) -> int:
     return min(CHUNK, table.rows - chunk * CHUNK)
 
 
-def csv_chunk(table: TablePlan, seed: int, chunk: int) -> bytes:
-    """The chunk as COPY CSV: NULL unquoted and empty, every string quoted (so '' stays an empty string)."""
-    arrays = [column_chunk(c, seed, chunk) for c in table.columns]
-    out = io.BytesIO()
-    pacsv.write_csv(pa.table(arrays, names=[f"c{i}" for i in range(len(arrays))]), out, CSV)
-    return out.getvalue()
+def binary_chunk(table: TablePlan, seed: int, chunk: int) -> memoryview:
+    """The chunk's rows as binary COPY data (no header or trailer)."""
+    return _pgbinary.arrow_rows([column_chunk(c, seed, chunk) for c in table.columns])
 
 
 def column_chunk(plan: ColumnPlan, seed: int, chunk: int) -> pa.Array:
+    """The column's values in this chunk, in binary COPY form (NULL entries are SQL NULLs)."""
     n = rows_in_plan(plan, chunk)
     rng = np.random.default_rng([seed, plan.salt, chunk])
     per = planning.counts(plan, n)
@@ -62,11 +62,18 @@ def column_chunk(plan: ColumnPlan, seed: int, chunk: int) -> pa.Array:
     k = _domain_index(plan, rank)
     index = codes.astype(np.int64)
     index[rest] = m + np.arange(int(rest.sum()))
-    combined = pa.concat_arrays([values.mcv_array(plan), values.domain(plan, k)]) if m else values.domain(plan, k)
+    rest_values = binary.encode(plan, values.domain(plan, k))
+    combined = pa.concat_arrays([_mcvs(plan), rest_values]) if m else rest_values
     if not m and not (codes < 0).any():
         return combined
     taken = pa.array(np.where(codes < 0, 0, index), mask=codes < 0)
-    return pc.take(combined, taken) if len(combined) else pa.nulls(n, combined.type)
+    return pc.take(combined, taken) if len(combined) else pa.nulls(n, pa.binary())
+
+
+def _mcvs(plan: ColumnPlan) -> pa.Array:
+    if plan.parent is None and plan.mcv_binary:
+        return pa.array(plan.mcv_binary, pa.binary())
+    return binary.encode(plan, values.mcv_array(plan))
 
 
 def rows_in_plan(plan: ColumnPlan, chunk: int) -> int:

@@ -1,60 +1,111 @@
-"""The load: (table, chunk) units on N threads, each COPYing its CSV chunk on its own connection."""
+"""The load: units of (table, chunks) on N worker processes, or on a Dask cluster, with one progress bar.
+
+Workers are fresh interpreters (`python -m datagen.twin._worker`), not forks: they inherit no connection
+or thread, and the caller needs no `__main__` guard. Each unit's rows depend only on (seed, table, chunk),
+never on the worker, so any number of workers gives the same rows.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import pickle
+import queue
+import subprocess
 import sys
+import tempfile
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
 
-import psycopg
 from tqdm import tqdm
 
-from common.errors import BadInput, RehearsalError
-from datagen.twin.chunk import TablePlan, csv_chunk, rows_in
+from common.errors import RehearsalError
+from datagen.twin import cluster, units
+from datagen.twin.chunk import TablePlan
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def load(url: str, tables: list[TablePlan], seed: int, workers: int, progress: bool) -> dict[str, float]:
-    """Seconds per table (summed over its chunks). Generation (numpy/Arrow) and COPY release the GIL, so
-    threads overlap; every chunk's rows depend only on (seed, table, chunk), never on the worker."""
-    units = [(t, c) for t in sorted(tables, key=lambda t: -t.rows) for c in range(t.chunks)]
-    local, seconds, lock = threading.local(), {t.name: 0.0 for t in tables}, threading.Lock()
+def load(
+    url: str, tables: list[TablePlan], seed: int, workers: int, progress: bool, scheduler: str | None = None
+) -> dict[str, float]:
+    """Seconds per table (summed over its units)."""
+    todo = units.plan_units(tables, workers)
     bar = tqdm(total=sum(t.rows for t in tables), unit=" rows", unit_scale=True, disable=not progress, file=sys.stderr)
-    connections: list[psycopg.Connection] = []
-
-    def run(unit: tuple[TablePlan, int]) -> None:
-        table, chunk = unit
-        if not hasattr(local, "conn"):
-            local.conn = psycopg.connect(url, autocommit=True)
-            with lock:
-                connections.append(local.conn)
-        clock = time.monotonic()
-        _copy(local.conn, table, csv_chunk(table, seed, chunk))
-        with lock:
-            seconds[table.name] += time.monotonic() - clock
-            bar.update(rows_in(table, chunk))
-
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            list(pool.map(run, units))
+        if scheduler:
+            return cluster.load(scheduler, url, tables, seed, todo, bar)
+        return _processes(url, tables, seed, todo, min(workers, max(1, len(todo))), bar)
     finally:
         bar.close()
-        for conn in connections:
-            conn.close()
-    return seconds
 
 
-def _copy(conn: psycopg.Connection, table: TablePlan, data: bytes) -> None:
+def _processes(url: str, tables: list[TablePlan], seed: int, todo: list, workers: int, bar) -> dict[str, float]:
+    seconds, events, left = {t.name: 0.0 for t in tables}, queue.Queue(), len(todo)
+    with tempfile.TemporaryDirectory(prefix="twin-plans-") as folder:
+        path = Path(folder) / "plans.pickle"
+        path.write_bytes(pickle.dumps(tables))
+        procs = [_start({"url": url, "seed": seed, "plans": str(path)}, events) for _ in range(workers)]
+        finished = False
+        try:
+            for proc in procs:
+                _assign(proc, todo)
+            while left:
+                proc, event = events.get()
+                if event["event"] == "rows":
+                    bar.update(event["rows"])
+                elif event["event"] == "done":
+                    seconds[event["table"]] += event["seconds"]
+                    left -= 1
+                    _assign(proc, todo)
+                elif event["event"] == "failed":
+                    raise units.as_error(event)
+                elif event["event"] == "exit" and not proc.stdin.closed:  # exited before its input ended
+                    raise RehearsalError("a loading process ended unexpectedly (its error is above); build again")
+            finished = True
+            return seconds
+        finally:
+            for proc in procs:
+                _stop(proc, finished)
+
+
+def _start(setup: dict, events: queue.Queue) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "datagen.twin._worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+        env=env,
+        cwd=ROOT,
+    )
+    proc.stdin.write(json.dumps(setup) + "\n")  # the URL on the pipe, not the command line: not in `ps`
+    threading.Thread(target=_read, args=(proc, events), daemon=True).start()
+    return proc
+
+
+def _read(proc: subprocess.Popen, events: queue.Queue) -> None:
+    for line in proc.stdout:
+        events.put((proc, json.loads(line)))
+    events.put((proc, {"event": "exit"}))
+
+
+def _assign(proc: subprocess.Popen, todo: list) -> None:
+    if todo:
+        proc.stdin.write(json.dumps(asdict(todo.pop(0))) + "\n")
+    elif not proc.stdin.closed:
+        proc.stdin.close()  # nothing left: the worker exits when it reads end of input
+
+
+def _stop(proc: subprocess.Popen, finished: bool) -> None:
+    """A finished worker closes its connection; an unfinished one (interrupted, failed) is killed: its
+    connection drops and the server rolls its transaction back."""
+    if proc.stdin and not proc.stdin.closed:
+        proc.stdin.close()
     try:
-        with conn.cursor().copy(table.copy_sql()) as copy:
-            copy.write(data)
-    except psycopg.errors.IntegrityError as exc:  # class 23: a CHECK or NOT NULL the generator missed
-        raise BadInput(
-            f"{table.name}: generated rows violate {exc.diag.constraint_name or 'a constraint'} "
-            f"({exc.diag.message_primary}); that CHECK is not understood by the generator — simplify it "
-            "to ranges or IN-lists, or drop it from the profile's schema_sql"
-        ) from None
-    except psycopg.errors.DataError as exc:  # class 22: a value the type refused
-        raise RehearsalError(
-            f"{table.name}: generated value refused ({exc.diag.message_primary}); report this profile as a bug"
-        ) from None
+        proc.wait(timeout=10 if finished else 0)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

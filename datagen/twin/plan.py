@@ -34,6 +34,7 @@ class ColumnPlan:
     parent: ColumnPlan | None = None  # the referenced column of a single-column foreign key
     radix: tuple[int, int] | None = None  # (divisor, modulus) of the row index, for composite keys
     composite: tuple[str, ...] | None = None  # a multi-column key this column completes
+    mcv_binary: list[bytes] = field(default_factory=list)  # the MCVs in binary COPY form (binary.send_mcvs)
 
     @property
     def salt(self) -> int:

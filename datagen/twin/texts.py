@@ -111,6 +111,12 @@ ARRAY_ELEMENTS = {
 
 def array(plan, k: np.ndarray) -> pa.Array:
     """A two-element array literal of the element type, every element quoted."""
+    first, second = array_elements(plan, k)
+    return _join('{"', first, '","', second, '"}')
+
+
+def array_elements(plan, k: np.ndarray) -> tuple[pa.Array, pa.Array]:
+    """The two elements of each array, as text of the element type."""
     labels = plan.info.labels
     if labels:
         first = pa.array(list(labels)).take(pa.array(k % len(labels)))
@@ -121,4 +127,4 @@ def array(plan, k: np.ndarray) -> pa.Array:
         first = second = pa.array(np.where(k % 2 == 0, "t", "f"))
     else:
         first, second = _digits(k, 1), _digits(k + 1, 1)
-    return _join('{"', first, '","', second, '"}')
+    return first, second

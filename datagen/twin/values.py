@@ -38,6 +38,13 @@ def kind(plan: ColumnPlan) -> str:
     )
 
 
+def element_kind(element: str) -> str:
+    """The kind of an array's elements (texts.ARRAY_ELEMENTS), as `kind` names a column's."""
+    if element in INTS:
+        return "int"
+    return "float" if element in FLOATS else element
+
+
 def finite(plan: ColumnPlan) -> list[str] | None:
     """A small closed set of values (bool, enum, CHECK IN-list), minus the MCVs, or None."""
     values = None
