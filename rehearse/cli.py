@@ -68,7 +68,9 @@ def _build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--rebuild", action="store_true", help="rebuild even if the template exists")
     gen.add_argument("--info", action="store_true", help="print the template's manifest, build nothing")
     gen.add_argument("--profile", metavar="FILE", help="build a twin of the schema in this profile (rehearse profile)")
-    gen.add_argument("--workers", type=int, default=2, metavar="N", help="threads generating and loading (twin)")
+    gen.add_argument("--workers", type=int, default=2, metavar="N", help="processes generating and loading (twin)")
+    gen.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to run the twin's chunks on (twin)")
+
     srv = sub.add_parser("server", help="the embedded PostgreSQL")
     srv.add_argument("action", choices=["start", "stop", "status"])
     srv.add_argument(

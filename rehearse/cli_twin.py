@@ -34,6 +34,14 @@ def datagen_twin(args) -> int:
             return EXIT_BAD_INPUT
         print(json.dumps(manifest, indent=2, default=str))
         return EXIT_OK
-    dataset = datagen.build_twin(profile, config.scale, config.seed, server, workers=args.workers, rebuild=args.rebuild)
+    dataset = datagen.build_twin(
+        profile,
+        config.scale,
+        config.seed,
+        server,
+        workers=args.workers,
+        rebuild=args.rebuild,
+        scheduler=args.scheduler,
+    )
     print(dataset.name)
     return EXIT_OK
