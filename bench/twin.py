@@ -1,18 +1,30 @@
-"""Acceptance: a twin of danbooru's published schema (row counts only, no statistics), build time against
-the one-stream binary COPY ceiling of the same tables, measured in the same run.
+"""Acceptance: a twin of danbooru's published schema (row counts only, no statistics), its load against the
+one-stream binary COPY ceiling of the same tables, measured in the same run, with 1 and N worker processes
+and on a Dask LocalCluster.
 
-    PYTHONPATH=. python bench/twin.py [--rows 20000] [--workers 2] [--postgres-bin /usr/lib/postgresql/15/bin]
+    PYTHONPATH=. python bench/twin.py [--rows 150000] [--workers 2] [--postgres-bin /usr/lib/postgresql/15/bin]
+        [--output bench/RESULTS-twin.md]
+
+The ceiling: every table's rows, copied out of the finished twin into binary COPY files beforehand, replayed
+by one connection (TRUNCATE + COPY FREEZE, as the twin's whole-table units do) into a database holding the
+same pre-data schema: what one stream gets into this server. The twin's load is its `load` phase: process
+(or cluster) start-up, generation, encoding and COPY, with indexes and keys after it, as in every build.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import sys
+import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
+import pglast  # noqa: E402
 import psycopg  # noqa: E402
 
 import datagen  # noqa: E402
@@ -21,21 +33,19 @@ from datagen.profile.model import Profile, Source, Table  # noqa: E402
 from datagen.twin import schema  # noqa: E402
 
 SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "danbooru.structure.sql"
+HEAD = ["load", "rows", "seconds", "M rows/s", "MB/s", "÷ ceiling", "full build (s)"]
 
 
 def profile(rows: int) -> Profile:
     text = SCHEMA.read_text()
-    tables = [t for t in _tables(text)]
     return Profile(
         Source("files", SCHEMA.name),
         schema_sql=text,
-        tables=tuple(Table("public", t, "r", float(rows)) for t in tables),
+        tables=tuple(Table("public", t, "r", float(rows)) for t in _tables(text)),
     )
 
 
 def _tables(text: str) -> list[str]:
-    import pglast
-
     found = []
     for raw in pglast.parse_sql("\n".join(line for line in text.splitlines() if not line.startswith("\\"))):
         node = raw.stmt
@@ -44,40 +54,113 @@ def _tables(text: str) -> list[str]:
     return found
 
 
-def ceiling(server: dbserver.Server, name: str, tables: list[str]) -> float:
-    """Seconds to COPY every table's rows out and back in, binary, one stream, into an empty twin clone."""
-    with dbserver.clone(server, name) as scratch, psycopg.connect(server.url(scratch), autocommit=True) as conn:
-        data = {}
+def ceiling(server: dbserver.Server, name: str, prof: Profile) -> tuple[float, int]:
+    """Seconds and bytes of one stream replaying the twin's rows (binary COPY files) with COPY FREEZE."""
+    split = schema.split(prof.schema_sql)
+    scratch = f"rehearsal_bench_{secrets.token_hex(4)}"
+    dbserver.create(server, scratch, "scratch")
+    try:
+        with tempfile.TemporaryDirectory(prefix="twin-ceiling-") as folder:
+            files = _export(server, name, [t.name for t in prof.tables], Path(folder))
+            with psycopg.connect(server.url(scratch), autocommit=True) as conn:
+                for statement in split.session + split.pre:
+                    conn.execute(statement)
+            with psycopg.connect(server.url(scratch)) as conn:
+                clock = time.monotonic()
+                for table, path in files.items():
+                    _replay(conn, table, path)
+                return time.monotonic() - clock, sum(p.stat().st_size for p in files.values())
+    finally:
+        dbserver.drop(server, scratch)
+
+
+def _export(server: dbserver.Server, name: str, tables: list[str], folder: Path) -> dict[str, Path]:
+    files = {}
+    with psycopg.connect(server.url(name), autocommit=True) as conn:
         for t in tables:
-            with conn.cursor().copy(f'COPY public."{t}" TO STDOUT (FORMAT binary)') as copy:
-                data[t] = b"".join(bytes(b) for b in copy)
-            conn.execute("SET session_replication_role = replica")
-            conn.execute(f'CREATE TEMP TABLE "x_{t}" (LIKE public."{t}")')
-        clock = time.monotonic()
-        for t in tables:
-            with conn.cursor().copy(f'COPY "x_{t}" FROM STDIN (FORMAT binary)') as copy:
-                copy.write(data[t])
-        return time.monotonic() - clock
+            files[t] = folder / f"{t}.copy"
+            with files[t].open("wb") as f, conn.cursor().copy(f'COPY public."{t}" TO STDOUT (FORMAT binary)') as copy:
+                for block in copy:
+                    f.write(block)
+    return files
+
+
+def _replay(conn: psycopg.Connection, table: str, path: Path) -> None:
+    conn.execute(f'TRUNCATE public."{table}"')
+    with conn.cursor().copy(f'COPY public."{table}" FROM STDIN (FORMAT binary, FREEZE)') as copy, path.open("rb") as f:
+        while block := f.read(1 << 20):
+            copy.write(block)
+    conn.commit()
+
+
+def build(prof: Profile, server: dbserver.Server, **how) -> tuple[datagen.Dataset, float]:
+    clock = time.monotonic()
+    twin = datagen.build_twin(prof, 1.0, server=server, rebuild=True, progress=False, **how)
+    return twin, time.monotonic() - clock
+
+
+def dask_build(prof: Profile, server: dbserver.Server, workers: int) -> tuple[datagen.Dataset, float]:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        return build(prof, server, scheduler=cluster.scheduler_address)
+
+
+def row(what: str, rows: int, nbytes: int, seconds: float, base: float | None, total: float | None) -> list[str]:
+    ratio = f"{base / seconds:.2f}" if base else ""
+    full = f"{total:.1f}" if total else ""
+    return [
+        what,
+        f"{rows:,}",
+        f"{seconds:.2f}",
+        f"{rows / seconds / 1e6:.2f}",
+        f"{nbytes / seconds / 1e6:.0f}",
+        ratio,
+        full,
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--rows", type=int, default=150_000, help="rows per table")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--postgres-bin")
+    parser.add_argument("--output", type=Path)
     args = parser.parse_args()
     server = dbserver.open_server(postgres_bin=args.postgres_bin)
     prof = profile(args.rows)
-    print(f"{len(prof.tables)} tables, extensions: {', '.join(schema.split(prof.schema_sql).extensions)}")
-    clock = time.monotonic()
-    twin = datagen.build_twin(prof, 1.0, server=server, workers=args.workers, rebuild=True)
-    total = time.monotonic() - clock
-    load = twin.manifest["phase_seconds"]["load"]
-    copy = ceiling(server, twin.name, [t.name for t in prof.tables])
+    load_before = os.getloadavg()[0]
+    runs = []
+    for what, how in ((f"{args.workers} processes", {"workers": args.workers}), ("1 process", {"workers": 1})):
+        twin, total = build(prof, server, **how)
+        runs.append((f"twin, {what}, binary COPY", twin.manifest["phase_seconds"]["load"], total))
+    twin, total = dask_build(prof, server, args.workers)
+    runs.append((f"twin, Dask LocalCluster of {args.workers} processes", twin.manifest["phase_seconds"]["load"], total))
     rows = sum(twin.manifest["rows"].values())
-    print(f"{rows:,} rows: build {total:.1f} s (load {load:.1f} s), one-stream binary COPY {copy:.1f} s")
-    print(f"load vs ceiling: {copy / load:.2f}x (≥ 1.0 is the target)")
+    base, nbytes = ceiling(server, twin.name, prof)
     dbserver.drop(server, twin.name)
+    lines = _table(prof, server, rows, nbytes, base, runs, load_before)
+    print("\n".join(lines))
+    if args.output:
+        args.output.write_text("\n".join(lines) + "\n")
+
+
+def _table(prof, server, rows, nbytes, base, runs, load_before) -> list[str]:
+    with server.connect() as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+    lines = [
+        "# Twin generator speed (danbooru's schema)",
+        "",
+        f"PostgreSQL {version}, {os.cpu_count()} cores, {len(prof.tables)} tables, "
+        f"{datetime.now():%Y-%m-%d %H:%M}, load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} "
+        "after (other work on the machine skews every row alike).",
+        "",
+        "| " + " | ".join(HEAD) + " |",
+        "|" + "---|" * len(HEAD),
+        "| " + " | ".join(row("ceiling: 1 stream COPY FREEZE of binary files", rows, nbytes, base, None, None)) + " |",
+    ]
+    lines += ["| " + " | ".join(row(w, rows, nbytes, s, base, t)) + " |" for w, s, t in runs]
+    return lines
 
 
 if __name__ == "__main__":

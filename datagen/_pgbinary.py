@@ -139,16 +139,45 @@ def numeric(values: np.ndarray, dscale: int) -> np.ndarray:
 
 
 def arrow_rows(payloads: list) -> memoryview:
-    """Binary COPY rows from one Arrow binary array per column (NULL entries are SQL NULLs): the field
-    count, then per field its length word and bytes, joined row by row by Arrow."""
+    """Binary COPY rows from one Arrow binary array per column (NULL entries are SQL NULLs). Runs of
+    columns whose values all have one width (no NULL) become one numpy matrix: field count, length words
+    and bytes side by side; Arrow then joins those runs and the other columns row by row."""
     n = len(payloads[0])
-    parts = [fixed(np.full(n, len(payloads), dtype=">i2"))]
+    parts, run = [], [np.full((n, 1), len(payloads), dtype=">i2").view(np.uint8)]
     for payload in payloads:
+        matrix = _uniform(payload)
+        if matrix is not None:
+            word = np.array([matrix.shape[1]], dtype=">i4").view(np.uint8)
+            run += [np.broadcast_to(word, (n, 4)), matrix]
+            continue
+        if run:
+            parts.append(fixed(np.concatenate(run, axis=1)))
+            run = []
         lengths = pc.fill_null(pc.binary_length(payload), -1)
         parts += [fixed(np.asarray(lengths).astype(">i4")), pc.fill_null(payload, pa.scalar(b""))]
+    if not parts:
+        return memoryview(np.ascontiguousarray(np.concatenate(run, axis=1))).cast("B")
+    if run:
+        parts.append(fixed(np.concatenate(run, axis=1)))
     joined = pc.binary_join_element_wise(*parts, pa.scalar(b""))
-    offsets = np.frombuffer(joined.buffers()[1], np.int32)[joined.offset : joined.offset + n + 1]
+    offsets = _offsets(joined)
     return memoryview(joined.buffers()[2])[offsets[0] : offsets[-1]]
+
+
+def _offsets(array) -> np.ndarray:
+    return np.frombuffer(array.buffers()[1], np.int32)[array.offset : array.offset + len(array) + 1]
+
+
+def _uniform(array) -> np.ndarray | None:
+    """(n, w) uint8 view of a binary array whose n values are all w bytes long, else None."""
+    if array.null_count or not len(array):
+        return None
+    offsets = _offsets(array)
+    width = int(offsets[1] - offsets[0])
+    if int(offsets[-1] - offsets[0]) != width * len(array) or not (np.diff(offsets) == width).all():
+        return None
+    data = np.frombuffer(array.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
+    return data.reshape(len(array), width)
 
 
 def fixed(words: np.ndarray) -> pa.Array:

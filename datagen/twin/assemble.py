@@ -49,7 +49,14 @@ def _table_plan(conn, table, scale: float, unique: dict, split: Split) -> TableP
         plan = column_plan(table.qualified, info, stats.get(info.name), rows, single, bounds.columns.get(info.name))
         columns.append(plan)
     _composite_keys(columns, unique.get(table.qualified, set()), rows)
+    columns.sort(key=lambda c: not _one_width(c))  # COPY names its columns: runs of one width go first
     return TablePlan(table.qualified, rows, columns)
+
+
+def _one_width(column: ColumnPlan) -> bool:
+    """Values of one width and never NULL: encoded side by side as one matrix (_pgbinary.arrow_rows)."""
+    fixed = values.kind(column) in ("int", "time", "bool", "uuid", "inet", "cidr", "interval")
+    return fixed and column.null_frac == 0 and column.info.base != "numeric"
 
 
 def _unique_columns(split: Split) -> dict[str, set[tuple[str, ...]]]:

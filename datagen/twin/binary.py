@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 from psycopg import sql
 
 from datagen import _pgbinary
-from datagen.twin import values
+from datagen.twin import texts, values
 
 INT_FORMATS = {"int2": ">i2", "int4": ">i4", "int8": ">i8"}
 FLOAT_FORMATS = {"float4": ">f4", "float8": ">f8"}
@@ -26,6 +26,18 @@ NIBBLE[np.frombuffer(b"ABCDEF", np.uint8)] = np.arange(10, 16, dtype=np.uint8)
 PG_EPOCH_DAYS = 10_957  # 2000-01-01 in days since 1970
 INET_FAMILY = 2  # PGSQL_AF_INET
 MAX_DSCALE = 15  # decimals a float64 carries
+
+
+def domain(plan, k: np.ndarray) -> pa.Array:
+    """Binary values of domain indexes k: made from k directly where the text form would only be parsed
+    back (uuid, inet, cidr, bytea, interval, arrays), else `values.domain` encoded."""
+    name = values.kind(plan)
+    if plan.parent is not None:
+        same = name in DIRECT and values.kind(plan.parent) == name
+        return domain(plan.parent, values.spread(plan, k)) if same else encode(plan, values.domain(plan, k))
+    if name in DIRECT and values.finite(plan) is None:
+        return DIRECT[name](plan, k)
+    return encode(plan, values.domain(plan, k))
 
 
 def encode(plan, array: pa.Array) -> pa.Array:
@@ -78,8 +90,12 @@ def _bytea(array: pa.Array) -> pa.Array:
 
 def _interval(array: pa.Array) -> pa.Array:
     seconds = np.asarray(pc.replace_substring(array, " seconds", "").cast(pa.int64()))
-    words = np.zeros(len(seconds), dtype=[("us", ">i8"), ("days", ">i4"), ("months", ">i4")])
-    words["us"] = seconds * 1_000_000
+    return _interval_us(seconds * 1_000_000)
+
+
+def _interval_us(us: np.ndarray) -> pa.Array:
+    words = np.zeros(len(us), dtype=[("us", ">i8"), ("days", ">i4"), ("months", ">i4")])
+    words["us"] = us
     return _pgbinary.fixed(words)
 
 
@@ -106,17 +122,64 @@ KINDS = {
 
 
 def _array(plan, array: pa.Array) -> pa.Array:
-    """`{"a","b"}` literals → one-dimensional arrays of two elements: header, then length + bytes each."""
-    n = len(array)
+    """`{"a","b"}` literals → one-dimensional arrays of two elements."""
     elements = pc.list_flatten(pc.split_pattern(pc.utf8_slice_codeunits(array, 2, -2), '","'))
+    encoded = _element(plan, elements)
+    first, second = (encoded.take(pa.array(np.arange(i, len(encoded), 2))) for i in (0, 1))
+    return _two(plan, first, second)
+
+
+def _element(plan, text: pa.Array) -> pa.Array:
     element = plan.info.element
-    name = "finite" if plan.info.labels else values.element_kind(element)
-    encoded = _scalar(name, element, elements, 0)
+    return _scalar("finite" if plan.info.labels else values.element_kind(element), element, text, 0)
+
+
+def _two(plan, first: pa.Array, second: pa.Array) -> pa.Array:
+    """Header (one dimension of two, no NULLs, the element type), then each element's length and bytes."""
+    n = len(first)
     header = np.zeros(n, dtype=[("ndim", ">i4"), ("nulls", ">i4"), ("oid", ">u4"), ("dim", ">i4"), ("lb", ">i4")])
     header["ndim"], header["oid"], header["dim"], header["lb"] = 1, plan.info.element_oid, 2, 1
-    first, second = (encoded.take(pa.array(np.arange(i, 2 * n, 2))) for i in (0, 1))
     parts = [_pgbinary.fixed(header), _lengths(first), first, _lengths(second), second]
     return pc.binary_join_element_wise(*parts, pa.scalar(b""))
+
+
+def _uuid_direct(plan, k: np.ndarray) -> pa.Array:
+    return _pgbinary.fixed(texts.uuid_words(plan, k).astype(">u8"))
+
+
+def _inet_direct(plan, k: np.ndarray, cidr: bool | None = None) -> pa.Array:
+    cidr = plan.info.base == "cidr" if cidr is None else cidr
+    out = np.empty((len(k), 8), dtype=np.uint8)
+    out[:, 0], out[:, 1], out[:, 2], out[:, 3] = INET_FAMILY, 24 if cidr else 32, int(cidr), 4
+    out[:, 4:] = texts.ipv4(k, cidr).astype(">u4").view(np.uint8).reshape(len(k), 4)
+    return _pgbinary.fixed(out)
+
+
+def _bytea_direct(plan, k: np.ndarray) -> pa.Array:
+    body = texts.splitmix(k + np.uint64(plan.salt)).astype(">u8").view(np.uint8).reshape(len(k), 8)
+    return _pgbinary.fixed(np.tile(body, (1, texts.bytea_repeats(plan))))
+
+
+def _interval_direct(plan, k: np.ndarray) -> pa.Array:
+    return _interval_us(k.astype(np.int64) * 60_000_000)
+
+
+def _array_direct(plan, k: np.ndarray) -> pa.Array:
+    if plan.info.element in ("inet", "cidr"):
+        cidr = plan.info.element == "cidr"
+        return _two(plan, _inet_direct(plan, k, cidr), _inet_direct(plan, k + 1, cidr))
+    first, second = texts.array_elements(plan, k)
+    return _two(plan, _element(plan, first), _element(plan, second))
+
+
+DIRECT = {
+    "uuid": _uuid_direct,
+    "inet": _inet_direct,
+    "cidr": _inet_direct,
+    "bytea": _bytea_direct,
+    "interval": _interval_direct,
+    "array": _array_direct,
+}
 
 
 def _lengths(array: pa.Array) -> pa.Array:

@@ -54,15 +54,18 @@ def column_chunk(plan: ColumnPlan, seed: int, chunk: int) -> pa.Array:
     n = rows_in_plan(plan, chunk)
     rng = np.random.default_rng([seed, plan.salt, chunk])
     per = planning.counts(plan, n)
-    codes = rng.permutation(np.repeat(np.arange(len(per)) - 1, per))  # -1 NULL, 0… MCV, last: the rest
     m = len(plan.mcv)
+    if per[-1] == n:  # only the rest: nothing to shuffle (the same rows a permutation would give)
+        first = chunk * int(planning.counts(plan, CHUNK)[-1])
+        return binary.domain(plan, _domain_index(plan, first + np.arange(n, dtype=np.int64)))
+    codes = rng.permutation(np.repeat(np.arange(len(per)) - 1, per))  # -1 NULL, 0… MCV, last: the rest
     rest = codes == m
     first = (chunk * CHUNK // CHUNK) * int(planning.counts(plan, CHUNK)[-1])
     rank = first + np.arange(int(rest.sum()), dtype=np.int64)
     k = _domain_index(plan, rank)
     index = codes.astype(np.int64)
     index[rest] = m + np.arange(int(rest.sum()))
-    rest_values = binary.encode(plan, values.domain(plan, k))
+    rest_values = binary.domain(plan, k)
     combined = pa.concat_arrays([_mcvs(plan), rest_values]) if m else rest_values
     if not m and not (codes < 0).any():
         return combined

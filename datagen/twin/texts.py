@@ -49,14 +49,13 @@ def _join(*parts) -> pa.Array:
 def string(plan, name: str, k: np.ndarray) -> pa.Array:
     salt = np.uint64(plan.salt)
     if name == "uuid":
-        words = np.stack([splitmix(k.astype(np.uint64) ^ (salt << np.uint64(32))), splitmix(k + salt)], axis=1)
-        digits = _hex(words)
+        digits = _hex(uuid_words(plan, k))
         return _strings(np.insert(digits, [8, 12, 16, 20], ord("-"), axis=1))
     if name in ("inet", "cidr"):
         return _address(k, name == "cidr")
     if name == "bytea":
         body = _hex(splitmix(k + salt)[:, None])
-        reps = max(1, _width(plan, 16) // 8)
+        reps = bytea_repeats(plan)
         return _strings(
             np.concatenate([np.full((len(k), 2), [ord("\\"), ord("x")], dtype=np.uint8)] + [body] * reps, axis=1)
         )
@@ -84,8 +83,24 @@ def _text(plan, k: np.ndarray) -> pa.Array:
     return pc.utf8_slice_codeunits(value, 0, length) if length else value
 
 
+def uuid_words(plan, k: np.ndarray) -> np.ndarray:
+    """(n, 2) uint64: the uuid's 128 bits, distinct for distinct k."""
+    salt = np.uint64(plan.salt)
+    return np.stack([splitmix(k.astype(np.uint64) ^ (salt << np.uint64(32))), splitmix(k + salt)], axis=1)
+
+
+def bytea_repeats(plan) -> int:
+    """A bytea value is 8 random bytes repeated up to about the column's average width."""
+    return max(1, _width(plan, 16) // 8)
+
+
+def ipv4(k: np.ndarray, network: bool) -> np.ndarray:
+    """10.0.0.0/8 addresses (or /24 networks), distinct for distinct k below 2^24 (2^16 networks)."""
+    return (np.uint64(10 << 24) + (k.astype(np.uint64) << np.uint64(8 if network else 0))) & np.uint64(0xFFFFFFFF)
+
+
 def _address(k: np.ndarray, network: bool) -> pa.Array:
-    ip = (np.uint64(10 << 24) + (k.astype(np.uint64) << np.uint64(8 if network else 0))) & np.uint64(0xFFFFFFFF)
+    ip = ipv4(k, network)
     octets = [
         pc.cast(pa.array(((ip >> np.uint64(s)) & np.uint64(255)).astype(np.int64)), pa.string()) for s in (24, 16, 8, 0)
     ]

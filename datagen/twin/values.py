@@ -61,7 +61,7 @@ def domain(plan: ColumnPlan, k: np.ndarray) -> pa.Array:
     """The values of domain indexes k (0 ≤ k < plan.rest_distinct), increasing with k where the type
     orders: histograms are followed equi-depth."""
     if plan.parent is not None:
-        return domain(plan.parent, _spread(plan, k))
+        return domain(plan.parent, spread(plan, k))
     values = finite(plan)
     if values is not None:
         return _typed(plan, pa.array(values, pa.string()).take(pa.array(k % max(1, len(values)))))
@@ -73,7 +73,7 @@ def domain(plan: ColumnPlan, k: np.ndarray) -> pa.Array:
     return texts.string(plan, name, k)
 
 
-def _spread(plan: ColumnPlan, k: np.ndarray) -> np.ndarray:
+def spread(plan: ColumnPlan, k: np.ndarray) -> np.ndarray:
     """Child domain index → parent domain index, evenly over the parent's values (MCVs come first)."""
     total, parents = max(1, plan.distinct), plan.parent.rest_distinct
     return ((k + len(plan.mcv)) * parents) // total
