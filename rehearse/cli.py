@@ -11,7 +11,7 @@ from pathlib import Path
 
 from common.errors import BadInput, RehearsalError
 from common.signals import Terminated, stop_signals_raise
-from rehearse import cli_clean, cli_profile
+from rehearse import cli_clean, cli_profile, cli_twin
 from rehearse.measure.config import DIRT_FIELDS, RehearsalConfig
 
 EXIT_OK, EXIT_MIGRATION_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -69,7 +69,7 @@ def _build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--info", action="store_true", help="print the template's manifest, build nothing")
     gen.add_argument("--profile", metavar="FILE", help="build a twin of the schema in this profile (rehearse profile)")
     gen.add_argument("--workers", type=int, default=2, metavar="N", help="processes generating and loading (twin)")
-    gen.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to run the twin's chunks on (twin)")
+    cli_twin.add_options(gen)
 
     srv = sub.add_parser("server", help="the embedded PostgreSQL")
     srv.add_argument("action", choices=["start", "stop", "status"])

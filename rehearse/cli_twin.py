@@ -14,6 +14,38 @@ def _options(args, names) -> dict:
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
+DIRT = {"orphans": "FOREIGN_KEY=RATE", "duplicates": "UNIQUE_KEY=RATE", "nulls": "TABLE.COLUMN=RATE"}
+
+
+def add_options(gen) -> None:
+    """The twin's own `datagen` options: a Dask scheduler, and dirt named by constraint or column."""
+    gen.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to run the twin's chunks on (twin)")
+    for kind, metavar in DIRT.items():
+        gen.add_argument(
+            f"--dirt-{kind}",
+            action="append",
+            metavar=metavar,
+            help=f"twin: {kind} at RATE of the rows (repeatable); the broken constraint is NOT VALID or left out",
+        )
+
+
+def _dirt(args) -> tuple:
+    from common.errors import BadInput
+    from datagen.twin.dirt import Dirt
+
+    found = []
+    for kind, metavar in DIRT.items():
+        for text in getattr(args, f"dirt_{kind}", None) or ():
+            name, _, rate = text.rpartition("=")
+            try:
+                found.append(Dirt(kind, name, float(rate)).check())
+            except ValueError:
+                raise BadInput(
+                    f"--dirt-{kind} {text!r} is not {metavar}; give e.g. {metavar.split('=')[0]}=0.01"
+                ) from None
+    return tuple(found)
+
+
 def datagen_twin(args) -> int:
     """`rehearse datagen --profile FILE`: build (or show, with --info) the twin of a profiled schema."""
     import datagen
@@ -21,10 +53,11 @@ def datagen_twin(args) -> int:
     from datagen.profile import model
 
     profile = model.load(args.profile)  # bad input fails before a server is started
+    dirty = _dirt(args)
     config = RehearsalConfig(**_options(args, ("scale", "seed", "dsn", "postgres_bin")))
     server = dbserver.open_server(config.dsn, postgres_bin=config.postgres_bin)
     if args.info:
-        manifest = datagen.twin_info(profile, config.scale, config.seed, server=server)
+        manifest = datagen.twin_info(profile, config.scale, config.seed, server=server, dirty=dirty)
         if manifest is None:
             print(
                 f"FAILED: no twin of {args.profile} at scale {config.scale} seed {config.seed}; build it "
@@ -42,6 +75,7 @@ def datagen_twin(args) -> int:
         workers=args.workers,
         rebuild=args.rebuild,
         scheduler=args.scheduler,
+        dirty=dirty,
     )
     print(dataset.name)
     return EXIT_OK

@@ -8,12 +8,15 @@ import secrets
 import subprocess
 import sys
 
+import psycopg
 import pytest
 
 import datagen
 import dbserver
 from common.errors import BadInput
 from datagen.profile.model import Profile
+from datagen.twin import twin_name
+from datagen.twin.dirt import Dirt
 from tests.twin_profile import profile_of
 
 SCHEMA = """
@@ -178,3 +181,76 @@ def test_profile_round_trips_and_newer_version_refused(profile):
     newer = json.loads(profile.to_json()) | {"version": 99}
     with pytest.raises(BadInput, match="version 99"):
         Profile.from_json(json.dumps(newer))
+
+
+PARTITIONED = """
+CREATE TABLE events (id bigint NOT NULL, at timestamptz NOT NULL, kind text NOT NULL, PRIMARY KEY (id, at))
+    PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01 00:00+00') TO ('2025-01-01 00:00+00');
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01 00:00+00') TO ('2026-01-01 00:00+00');
+CREATE TABLE regions (code text NOT NULL, n int) PARTITION BY LIST (code);
+CREATE TABLE regions_eu PARTITION OF regions FOR VALUES IN ('de', 'fr');
+CREATE TABLE regions_us PARTITION OF regions FOR VALUES IN ('us');
+INSERT INTO events SELECT i, timestamptz '2024-01-01 00:00+00' + i * interval '1 hour', 'k' || i % 3
+FROM generate_series(0, 11999) i;
+INSERT INTO regions SELECT (ARRAY['de', 'fr', 'us'])[1 + i % 3], i FROM generate_series(1, 900) i;
+ANALYZE;
+"""
+
+
+def test_partitioned_tables_load_inside_their_bounds(server):
+    """Each leaf partition gets its own reltuples × scale rows, all inside its range or list."""
+    name = f"rehearsal_test_{secrets.token_hex(4)}"
+    dbserver.create(server, name, "scratch")
+    try:
+        with server.connect(name) as conn:
+            conn.execute(PARTITIONED)
+        profile = profile_of(server, name)
+    finally:
+        dbserver.drop(server, name)
+    twin = datagen.build_twin(profile, 0.5, seed=3, server=server, workers=2, rebuild=True, progress=False)
+    try:
+        with server.connect(twin.name) as conn:
+            counts = dict(conn.execute("SELECT tableoid::regclass::text, count(*) FROM events GROUP BY 1").fetchall())
+            regions = dict(conn.execute("SELECT tableoid::regclass::text, count(*) FROM regions GROUP BY 1").fetchall())
+            keys = conn.execute(
+                "SELECT count(*) FROM pg_constraint WHERE contype = 'p' AND connamespace = 'public'::regnamespace"
+            ).fetchone()[0]
+    finally:
+        dbserver.drop(server, twin.name)
+    assert counts == {"events_2024": round(8784 * 0.5), "events_2025": round(3216 * 0.5)}
+    assert regions == {"regions_eu": 300, "regions_us": 150}
+    assert keys == 3  # the partitioned key and one per partition, built after the load
+    assert "public.events" not in twin.manifest["rows"]  # its rows are its partitions'
+
+
+def test_dirt_for_any_constraint_is_counted_exactly(server, profile):
+    """Orphans for a foreign key, duplicates for a unique key, NULLs in a NOT NULL column: the achieved
+    counts equal rate × rows, and the broken constraints are NOT VALID or left out so the build succeeds."""
+    dirty = (
+        Dirt("orphans", "orders_customer_id_fkey", 0.02),
+        Dirt("duplicates", "order_tags_pkey", 0.01),
+        Dirt("nulls", "orders.placed", 0.05),
+    )
+    twin = datagen.build_twin(profile, SCALE, seed=7, server=server, workers=2, progress=False, dirty=dirty)
+    try:
+        with server.connect(twin.name) as conn:
+            invalid = [r[0] for r in conn.execute("SELECT conname FROM pg_constraint WHERE NOT convalidated")]
+            orphans = conn.execute(
+                "SELECT count(*) FROM orders o WHERE NOT EXISTS (SELECT FROM customers c WHERE c.id = o.customer_id)"
+            ).fetchone()[0]
+            failed = None
+            try:
+                conn.execute("ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_fkey")
+            except psycopg.errors.ForeignKeyViolation as exc:
+                failed = exc.sqlstate
+    finally:
+        dbserver.drop(server, twin.name)
+    orders = round(8000 * SCALE)
+    assert twin.manifest["dirt_achieved"] == {
+        "orphans:orders_customer_id_fkey": round(0.02 * orders),
+        "duplicates:order_tags_pkey": round(0.01 * 12000 * SCALE),
+        "nulls:orders.placed": round(0.05 * orders),
+    }
+    assert orphans == round(0.02 * orders) and invalid == ["orders_customer_id_fkey"] and failed == "23503"
+    assert twin.name != twin_name(profile, SCALE, 7)  # dirt is part of the template's identity

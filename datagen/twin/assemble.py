@@ -25,10 +25,10 @@ def plans(conn: psycopg.Connection, profile: Profile, split: Split, scale: float
                 f"the profile has statistics for table {table.qualified}, which is not in its schema; "
                 "make the profile again, or remove the table from it"
             )
-        if found[1] or found[0] not in ("r", "p"):
-            continue  # partitions get their rows through the parent; views hold none
-        result[table.qualified] = _table_plan(conn, table, scale, unique, split)
-        result[table.qualified].partitioned = found[0] == "p"
+        if found[0] != "r":
+            continue  # a partitioned table's rows are its leaf partitions'; views hold none
+        bound, root = catalog.partition(conn, table.qualified) if found[1] else (None, None)
+        result[table.qualified] = _table_plan(conn, table, scale, unique, split, (bound, root))
     _foreign_keys(result, split)
     for plan in result.values():
         for column in plan.columns:
@@ -37,20 +37,26 @@ def plans(conn: psycopg.Connection, profile: Profile, split: Split, scale: float
     return list(result.values())
 
 
-def _table_plan(conn, table, scale: float, unique: dict, split: Split) -> TablePlan:
+def _table_plan(conn, table, scale: float, unique: dict, split: Split, partition: tuple) -> TablePlan:
+    """A table, or a leaf partition: its own rows and statistics, its root's keys and checks, and values
+    inside its bounds (the partition constraint read like a CHECK)."""
+    bound, root = partition
     rows = table_rows(table.reltuples, scale)
     stats = {c.name: c for c in table.columns}
-    bounds = checks.read(catalog.checks(conn, table.qualified) + [e for t, e in split.checks if t == table.qualified])
+    own = [e for t, e in split.checks if t in (table.qualified, root)] + ([bound] if bound else [])
+    bounds = checks.read(catalog.checks(conn, table.qualified) + own)
+    keys = unique.get(table.qualified, set()) | unique.get(root, set())
     columns = []
     for info in catalog.columns(conn, table.qualified):
         if info.generated:
             continue
-        single = (info.name,) in unique.get(table.qualified, set())
-        plan = column_plan(table.qualified, info, stats.get(info.name), rows, single, bounds.columns.get(info.name))
+        single, bound = (info.name,) in keys, bounds.columns.get(info.name)
+        plan = column_plan(table.qualified, info, stats.get(info.name), rows, single, bound)
+        values.read_bounds(plan)
         columns.append(plan)
-    _composite_keys(columns, unique.get(table.qualified, set()), rows)
+    _composite_keys(columns, keys, rows)
     columns.sort(key=lambda c: not _one_width(c))  # COPY names its columns: runs of one width go first
-    return TablePlan(table.qualified, rows, columns)
+    return TablePlan(table.qualified, rows, columns, root)
 
 
 def _one_width(column: ColumnPlan) -> bool:
@@ -77,19 +83,22 @@ def _composite_keys(columns: list[ColumnPlan], keys: set[tuple[str, ...]], rows:
 
 
 def _foreign_keys(tables: dict[str, TablePlan], split: Split) -> None:
-    for table, columns, parent_table, parent_columns in split.foreign:
-        if table not in tables:
-            continue
-        if len(columns) != 1:
-            raise BadInput(
-                f"{table} has a foreign key on ({', '.join(columns)}): multi-column foreign keys are not generated "
-                "yet; drop the constraint from the profile's schema_sql"
-            )
-        child = _column(tables, table, columns[0])
-        parent = _column(tables, parent_table, parent_columns[0] if parent_columns else _primary(split, parent_table))
-        attach_parent(child, parent)
+    for owner, columns, parent_table, parent_columns in split.foreign:
+        for table in [t.name for t in tables.values() if owner in (t.name, t.root)]:
+            _foreign_key(tables, split, table, columns, parent_table, parent_columns)
     for plan in tables.values():
         _radix(plan)
+
+
+def _foreign_key(tables, split: Split, table: str, columns, parent_table: str, parent_columns) -> None:
+    if len(columns) != 1:
+        raise BadInput(
+            f"{table} has a foreign key on ({', '.join(columns)}): multi-column foreign keys are not generated "
+            "yet; drop the constraint from the profile's schema_sql"
+        )
+    child = _column(tables, table, columns[0])
+    parent = _column(tables, parent_table, parent_columns[0] if parent_columns else _primary(split, parent_table))
+    attach_parent(child, parent)
 
 
 def _radix(table: TablePlan) -> None:

@@ -16,7 +16,7 @@ from datagen import extensions, names
 from datagen import manifest as base_manifest
 from datagen.profile.model import Profile
 from datagen.template import Dataset, _checkpoint, _lock
-from datagen.twin import assemble, fidelity, finish, schema
+from datagen.twin import assemble, dirt, fidelity, finish, schema
 from datagen.twin.load import load
 from dbserver import embedded
 
@@ -25,8 +25,9 @@ DISK_MARGIN = 1.3  # heap + TOAST + indexes at the profile's bytes per row, plus
 META = "CREATE SCHEMA rehearsal_meta; CREATE TABLE rehearsal_meta.manifest (id int PRIMARY KEY DEFAULT 1 CHECK (id = 1), manifest jsonb NOT NULL)"
 
 
-def twin_name(profile: Profile, scale: float, seed: int) -> str:
-    digest = hashlib.sha1(f"{profile.to_json()}|{scale!r}|{seed}|{GENERATOR_VERSION}".encode()).hexdigest()
+def twin_name(profile: Profile, scale: float, seed: int, dirty: tuple[dirt.Dirt, ...] = ()) -> str:
+    extra = f"|{sorted(repr(d) for d in dirty)}" if dirty else ""  # a clean twin keeps its name
+    digest = hashlib.sha1(f"{profile.to_json()}|{scale!r}|{seed}|{GENERATOR_VERSION}{extra}".encode()).hexdigest()
     return f"{names.PREFIX}twin_{digest[:16]}"
 
 
@@ -39,18 +40,20 @@ def build_twin(
     rebuild: bool = False,
     progress: bool = True,
     scheduler: str | None = None,
+    dirty: tuple[dirt.Dirt, ...] = (),
 ) -> Dataset:
     """The twin template for (profile, scale, seed): reused when complete, else built under a
     `…__building` name and renamed when done. Bad input fails before rows are generated, and leaves
     nothing behind. `workers` processes generate and load; `scheduler` (a Dask scheduler's address)
-    runs the same units on a Dask cluster instead."""
+    runs the same units on a Dask cluster instead. `dirty`: orphans, duplicates and NULLs (datagen.twin.dirt)."""
     scale, seed = names.check_scale(scale), names.check_seed(seed)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise BadInput(f"workers {workers!r} is not a positive integer; give e.g. 2")
     server = server or dbserver.open_server()
     split = schema.split(profile.schema_sql)
     _check_extensions(server, split)
-    name = twin_name(profile, scale, seed)
+    targets = [(d.check(), dirt.resolve(split, d)) for d in dirty]
+    name = twin_name(profile, scale, seed, tuple(dirty))
     with _lock(server, name):
         found = None if rebuild else twin_info_by_name(server, name)
         if found is not None:
@@ -61,7 +64,9 @@ def build_twin(
         dbserver.drop(server, building)
         dbserver.create(server, building, "building")
         try:
-            result = _build(server, building, name, profile, split, scale, seed, (workers, scheduler), progress)
+            result = _build(
+                server, building, name, profile, split, scale, seed, (workers, scheduler, targets), progress
+            )
         except BaseException:
             dbserver.drop(server, building)  # no half-built template, also on Ctrl-C
             raise
@@ -70,24 +75,27 @@ def build_twin(
 
 
 def _build(server, building, name, profile, split, scale, seed, parallel, progress) -> dict:
-    workers, scheduler = parallel
+    workers, scheduler, targets = parallel
     clock, seconds = time.monotonic(), {}
     with server.connect(building) as conn:
         finish.run(conn, split.session + split.pre, "pre-data")
         conn.execute(META)
         plans = assemble.plans(conn, profile, split, scale)
+        dirt.prepare(conn, split, targets)
     seconds["schema"] = time.monotonic() - clock
     clock = time.monotonic()
     table_seconds = load(server.url(building), plans, seed, workers, progress, scheduler)
     seconds["load"] = time.monotonic() - clock
     clock = time.monotonic()
     with server.connect(building) as conn:
+        achieved = dirt.apply(conn, targets, {p.name: p.rows for p in plans})
         finish.run(conn, split.session + split.post, "post-data")
         finish.refresh(conn, split.matviews)
         finish.sequences(conn, plans)
         seconds["constraints_and_indexes"] = time.monotonic() - clock
         conn.execute("ANALYZE")
         result = _manifest(server, conn, name, profile, plans, scale, seed, workers, seconds, table_seconds)
+        result |= {"dirt": [asdict(d) for d, _ in targets], "dirt_achieved": achieved}
         conn.execute("INSERT INTO rehearsal_meta.manifest (manifest) VALUES (%s)", (Jsonb(result),))
     _checkpoint(server)
     return result
@@ -148,7 +156,10 @@ def twin_info_by_name(server: dbserver.Server, name: str) -> dict | None:
     return found if found and found.get("generator_version") == GENERATOR_VERSION else None
 
 
-def twin_info(profile: Profile, scale: float, seed: int = 42, server: dbserver.Server | None = None) -> dict | None:
-    """The manifest (with fidelity) of the twin for (profile, scale, seed), or None when not built."""
+def twin_info(
+    profile: Profile, scale: float, seed: int = 42, server: dbserver.Server | None = None, dirty: tuple = ()
+) -> dict | None:
+    """The manifest (with fidelity) of the twin for (profile, scale, seed, dirt), or None when not built."""
     server = server or dbserver.open_server()
-    return twin_info_by_name(server, twin_name(profile, names.check_scale(scale), names.check_seed(seed)))
+    name = twin_name(profile, names.check_scale(scale), names.check_seed(seed), tuple(dirty))
+    return twin_info_by_name(server, name)

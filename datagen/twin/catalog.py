@@ -23,6 +23,7 @@ LEFT JOIN pg_type e ON e.oid = b.typelem AND b.typcategory = 'A'
 ORDER BY c.attnum
 """
 CHECKS = "SELECT pg_get_expr(conbin, conrelid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'"
+PARTITION = "SELECT pg_get_partition_constraintdef(c), pg_partition_root(c)::regclass::text FROM CAST(%s AS regclass) c"
 RELATION = "SELECT relkind, relispartition FROM pg_class WHERE oid = to_regclass(%s)"
 
 
@@ -65,6 +66,13 @@ def columns(conn: psycopg.Connection, table: str) -> list[TypeInfo]:
 
 def checks(conn: psycopg.Connection, table: str) -> list[str]:
     return [r[0] for r in conn.execute(CHECKS, (table,)).fetchall()]
+
+
+def partition(conn: psycopg.Connection, table: str) -> tuple[str | None, str]:
+    """A leaf partition's constraint (its bounds and its ancestors', as an expression) and its root table,
+    schema-qualified."""
+    bound, root = conn.execute(PARTITION, (table,)).fetchone()
+    return bound, root if "." in root else f"public.{root}"
 
 
 def relation(conn: psycopg.Connection, table: str) -> tuple[str, bool] | None:

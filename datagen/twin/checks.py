@@ -21,6 +21,7 @@ class Bounds:
     values: list[str] | None = None
     open_lo: bool = False
     open_hi: bool = False
+    texts: dict[str, str] = field(default_factory=dict)  # "lo"/"hi" given as text (times), read by type later
 
 
 @dataclass
@@ -73,6 +74,12 @@ def _set_values(found: dict[str, Bounds], column: str, values: list) -> bool:
 
 
 def _set_range(found: dict[str, Bounds], column: str, op: str, value) -> bool:
+    if isinstance(value, str) and op != "=":  # a time bound ('2024-01-01'::date): values reads it by type
+        bounds = found.setdefault(column, Bounds())
+        side = "lo" if op in (">", ">=") else "hi"
+        bounds.texts[side] = value
+        setattr(bounds, f"open_{side}", op in (">", "<"))
+        return True
     if not isinstance(value, int | float):
         return op == "=" and _set_values(found, column, [value]) if value is not None else False
     bounds = found.setdefault(column, Bounds())

@@ -20,7 +20,7 @@ class TablePlan:
     name: str  # schema-qualified
     rows: int
     columns: list[ColumnPlan]  # the loaded ones (generated columns are left to the server)
-    partitioned: bool = False  # rows go through the parent to its partitions (no COPY FREEZE there)
+    root: str | None = None  # a leaf partition: the partitioned table whose keys and foreign keys it has
 
     @property
     def chunks(self) -> int:

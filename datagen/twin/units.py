@@ -3,8 +3,8 @@
 A unit that holds a whole table TRUNCATEs and COPYs it in one transaction with FREEZE, as the built-in
 dataset does: its rows are written frozen, so neither the template nor a clone rewrites them later for
 hint bits or freezing. A table larger than its share of the workers is split into ranges of chunks loaded
-at the same time by plain COPY (FREEZE needs the TRUNCATE's lock, which would serialise them), and so is a
-partitioned table, which PostgreSQL does not COPY FREEZE.
+at the same time by plain COPY (FREEZE needs the TRUNCATE's lock, which would serialise them). Partitioned
+tables are loaded partition by partition, each a table of its own here.
 """
 
 from __future__ import annotations
@@ -40,10 +40,8 @@ def plan_units(tables: list[TablePlan], workers: int) -> list[Unit]:
         if table.rows <= 0:
             continue
         parts = min(table.chunks, math.ceil(table.rows * workers / total)) if workers > 1 else 1
-        parts = max(parts, min(table.chunks, workers) if table.partitioned else 1)
         bounds = [round(p * table.chunks / parts) for p in range(parts + 1)]
-        freeze = parts == 1 and not table.partitioned
-        found += [Unit(i, a, b, freeze) for a, b in zip(bounds, bounds[1:]) if b > a]
+        found += [Unit(i, a, b, parts == 1) for a, b in zip(bounds, bounds[1:]) if b > a]
     return sorted(found, key=lambda u: -u.rows(tables))
 
 

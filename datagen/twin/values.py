@@ -38,6 +38,18 @@ def kind(plan: ColumnPlan) -> str:
     )
 
 
+def read_bounds(plan: ColumnPlan) -> None:
+    """Bounds given as text (a time partition's FROM/TO, a CHECK on a date) in the column's number scale."""
+    b = plan.bounds
+    if b is None or not b.texts:
+        return
+    name = kind(plan)
+    for side, text in b.texts.items():
+        parsed = _parse(plan, name, [text])[0] if name in ("int", "float", "time") else float("nan")
+        if np.isfinite(parsed):
+            setattr(b, side, float(parsed))
+
+
 def element_kind(element: str) -> str:
     """The kind of an array's elements (texts.ARRAY_ELEMENTS), as `kind` names a column's."""
     if element in INTS:
