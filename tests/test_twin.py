@@ -15,7 +15,7 @@ import datagen
 import dbserver
 from common.errors import BadInput
 from datagen.profile.model import Profile
-from datagen.twin import twin_name
+from datagen.twin import catalog, checks, twin_name
 from datagen.twin.dirt import Dirt
 from tests.twin_profile import profile_of
 
@@ -254,3 +254,20 @@ def test_dirt_for_any_constraint_is_counted_exactly(server, profile):
     }
     assert orphans == round(0.02 * orders) and invalid == ["orders_customer_id_fkey"] and failed == "23503"
     assert twin.name != twin_name(profile, SCALE, 7)  # dirt is part of the template's identity
+
+
+def test_domain_checks_and_not_null_domains_bound_the_column(server):
+    name = f"rehearsal_test_{secrets.token_hex(4)}"
+    dbserver.create(server, name, "scratch")
+    try:
+        with server.connect(name) as conn:
+            conn.execute(
+                "CREATE DOMAIN positive AS integer NOT NULL CHECK (VALUE > 0); "
+                "CREATE DOMAIN small AS positive CHECK (VALUE < 100); CREATE TABLE t (a small, b positive)"
+            )
+            bounds = checks.read(catalog.checks(conn, "public.t")).columns
+            not_null = {c.name: c.not_null for c in catalog.columns(conn, "public.t")}
+    finally:
+        dbserver.drop(server, name)
+    assert (bounds["a"].lo, bounds["a"].hi, bounds["a"].open_lo, bounds["a"].open_hi) == (0, 100, True, True)
+    assert bounds["b"].lo == 0 and bounds["b"].hi is None and not_null["b"]

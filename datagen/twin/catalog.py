@@ -8,7 +8,8 @@ import psycopg
 
 COLUMNS = """
 WITH cols AS (
-  SELECT a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS shown, a.attnotnull,
+  SELECT a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS shown,
+         a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) AS attnotnull,
          a.attgenerated, a.attidentity,
          CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END AS base,
          CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod
@@ -23,6 +24,15 @@ LEFT JOIN pg_type e ON e.oid = b.typelem AND b.typcategory = 'A'
 ORDER BY c.attnum
 """
 CHECKS = "SELECT pg_get_expr(conbin, conrelid) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'"
+# A domain's CHECKs, on the column: VALUE becomes the column's name (a domain over a domain included).
+DOMAIN_CHECKS = r"""
+SELECT regexp_replace(pg_get_expr(con.conbin, 0), '\mVALUE\M', quote_ident(a.attname), 'g')
+FROM pg_attribute a JOIN pg_constraint con ON con.contypid IN (
+  WITH RECURSIVE d(oid) AS (SELECT a.atttypid UNION SELECT t.typbasetype FROM pg_type t JOIN d ON t.oid = d.oid
+                            WHERE t.typtype = 'd')
+  SELECT oid FROM d)
+WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped AND con.contype = 'c'
+"""
 PARTITION = "SELECT pg_get_partition_constraintdef(c), pg_partition_root(c)::regclass::text FROM CAST(%s AS regclass) c"
 RELATION = "SELECT relkind, relispartition FROM pg_class WHERE oid = to_regclass(%s)"
 
@@ -65,7 +75,9 @@ def columns(conn: psycopg.Connection, table: str) -> list[TypeInfo]:
 
 
 def checks(conn: psycopg.Connection, table: str) -> list[str]:
-    return [r[0] for r in conn.execute(CHECKS, (table,)).fetchall()]
+    """The table's CHECK expressions and its columns' domain CHECKs, as expressions over its columns."""
+    found = conn.execute(CHECKS, (table,)).fetchall() + conn.execute(DOMAIN_CHECKS, (table,)).fetchall()
+    return [r[0] for r in found]
 
 
 def partition(conn: psycopg.Connection, table: str) -> tuple[str | None, str]:
