@@ -271,3 +271,18 @@ def test_domain_checks_and_not_null_domains_bound_the_column(server):
         dbserver.drop(server, name)
     assert (bounds["a"].lo, bounds["a"].hi, bounds["a"].open_lo, bounds["a"].open_hi) == (0, 100, True, True)
     assert bounds["b"].lo == 0 and bounds["b"].hi is None and not_null["b"]
+
+
+@pytest.mark.parametrize(
+    "option",
+    ["--dirt-nulls=orders.placed=lots", "--dirt-orphans=orders_customer_id_fkey=0.9", "--dirt-duplicates=nope=0.1"],
+)
+def test_bad_dirt_is_one_line(profile, tmp_path, option):
+    path = tmp_path / "profile.json"
+    path.write_text(profile.to_json())
+    done = subprocess.run(
+        [sys.executable, "-m", "rehearse.cli", "datagen", "--profile", str(path), "--scale", "0.1", option],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and done.stderr.startswith("FAILED: ") and done.stderr.count("\n") == 1, done.stderr
