@@ -286,3 +286,15 @@ def test_bad_dirt_is_one_line(profile, tmp_path, option):
         text=True,
     )
     assert done.returncode == 2 and done.stderr.startswith("FAILED: ") and done.stderr.count("\n") == 1, done.stderr
+
+
+def test_units_cover_every_chunk_once_and_freeze_whole_tables():
+    from datagen.twin.chunk import TablePlan
+    from datagen.twin.units import plan_units
+
+    tables = [TablePlan("public.big", 300_000, []), TablePlan("public.small", 1_000, [])]
+    one, two = plan_units(tables, 1), plan_units(tables, 2)
+    assert [(u.table, u.first, u.stop, u.freeze) for u in one] == [(0, 0, 5, True), (1, 0, 1, True)]
+    big = sorted((u.first, u.stop) for u in two if u.table == 0)
+    assert big == [(0, 2), (2, 5)] or big == [(0, 3), (3, 5)]
+    assert all(not u.freeze for u in two if u.table == 0) and [u.freeze for u in two if u.table == 1] == [True]
