@@ -14,6 +14,8 @@ from dbserver.databases import (
     require_owned,
 )
 from dbserver.dsn import mask
+from dbserver.handover import clone_for, hand_over
+from dbserver.roles import Roles, ensure_roles, superusers
 from dbserver.server import Server, open_server
 
 __all__ = [
@@ -32,6 +34,11 @@ __all__ = [
     "start",
     "stop",
     "status",
+    "Roles",
+    "ensure_roles",
+    "superusers",
+    "clone_for",
+    "hand_over",
     "RehearsalError",
     "BadInput",
     "NotEnoughDisk",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from functools import cached_property
@@ -29,6 +30,12 @@ class Server:
     def connect(self, dbname: str | None = None, autocommit: bool = True, **kwargs) -> psycopg.Connection:
         target = self.url(dbname) if dbname else self.dsn
         return psycopg.connect(target, autocommit=autocommit, **kwargs)
+
+    def as_role(self, user: str, password: str | None = None) -> Server:
+        """The same server, logged in as `user` (shown masked like every URL: the password never is)."""
+        parts = {k: v for k, v in psycopg.conninfo.conninfo_to_dict(self.dsn).items() if k != "password"}
+        parts.update(user=user, **({"password": password} if password else {}))
+        return dataclasses.replace(self, dsn=psycopg.conninfo.make_conninfo("", **parts))
 
     @cached_property
     def version_num(self) -> int:

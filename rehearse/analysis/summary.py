@@ -30,6 +30,7 @@ def statement_impact(result, delayed: pd.DataFrame | None = None) -> pd.DataFram
                 sql=stmt.sql,
                 kind=stmt.kind,
                 status=stmt.status,
+                ran_as=getattr(stmt, "ran_as", None),  # runs saved before the roles existed have none
                 duration_ms=_ms(stmt.start, stmt.end),
                 rows=_int(stmt.rows),
                 locks=_locks(mine),

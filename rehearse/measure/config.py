@@ -82,6 +82,20 @@ class RehearsalConfig:
         "bin directory of another local PostgreSQL (e.g. /usr/lib/postgresql/15/bin) to rehearse "
         "on; started under data/postgres-<major>",
     )
+    allow_cluster_statements: bool = _option(
+        False,
+        "rehearse statements that reach outside the scratch database (DROP DATABASE, ALTER SYSTEM, roles, "
+        "COPY … PROGRAM, pg_terminate_backend, dblink, …) instead of refusing them; they run as the "
+        "unprivileged migration role",
+    )
+    migration_role: str | None = _option(
+        None,
+        "an existing ordinary LOGIN role the migration runs as, on a --dsn server whose user may not create "
+        "roles (password from ~/.pgpass); default: rehearsal_migration, created by the tool",
+    )
+    app_role: str | None = _option(
+        None, "an existing ordinary LOGIN role the application runs as (with --migration-role); default: rehearsal_app"
+    )
 
     def __post_init__(self):
         _positive("scale", self.scale)

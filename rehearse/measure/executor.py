@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from rehearse.measure import catalog
+from rehearse.measure import catalog, extensions
 
 APPLICATION_NAME = "rehearsal-migration"
 # An injected failure raises where statement k would have run: the transaction it belongs to is aborted
@@ -49,6 +49,7 @@ class StatementRecord:
     wal_bytes: int = 0
     attempts: int = 1  # > 1 when lock timeouts were retried (start is the first attempt's)
     final_start: float | None = None  # start of the last attempt: its locks are held from there
+    ran_as: str | None = None  # the role it ran as; 'superuser <name>' on the untrusted-extension path
 
 
 class MigrationExecutor:
@@ -64,11 +65,16 @@ class MigrationExecutor:
         retry_pause_s: float = 0.5,
         fail_after: float | None = None,
         fail_mode: str = "cancel",
+        login=None,
     ):
+        """`server` is the admin connection (interrupts, the extension path); the migration logs in with
+        `login` (dbserver.Roles.migration), or as the admin when None."""
         self.fail_at, self.lock_retries, self.retry_pause_s = fail_at, lock_retries, retry_pause_s
         self.fail_after, self.fail_mode = fail_after, fail_mode
-        self.server = server
-        self.conn = psycopg.connect(server.url(dbname), autocommit=True, application_name=APPLICATION_NAME)
+        self.server, self.dbname, self.confined = server, dbname, login is not None
+        login = login or server
+        self.conn = psycopg.connect(login.url(dbname), autocommit=True, application_name=APPLICATION_NAME)
+        self.role = self.conn.info.user
         if lock_timeout_ms:
             self.conn.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
         self.pid = self.conn.info.backend_pid
@@ -201,11 +207,14 @@ class MigrationExecutor:
 
     def _execute(self, stmt, rec) -> bool:
         injected = rec.phase == "up" and stmt.index == self.fail_at
-        rec.start = time.time()
+        rec.start, rec.ran_as = time.time(), self.role
         try:
-            cur = self.conn.execute(INJECTED.format(index=stmt.index) if injected else stmt.sql)
+            if not injected and self.confined and extensions.needs_superuser(self.server, stmt):
+                rec.rows, rec.ran_as = extensions.run_as_superuser(self.server, self.dbname, stmt.sql, APPLICATION_NAME)
+            else:
+                cur = self.conn.execute(INJECTED.format(index=stmt.index) if injected else stmt.sql)
+                rec.rows = cur.rowcount if cur.rowcount >= 0 else None
             rec.end = time.time()
-            rec.rows = cur.rowcount if cur.rowcount >= 0 else None
             rec.status = "ok"
             return True
         except psycopg.Error as exc:

@@ -74,6 +74,8 @@ class RunManifest:
     libraries: dict = field(default_factory=dict)
     created_at: str | None = None
     leftovers_dropped: list[str] = field(default_factory=list)  # what killed runs had left (dbserver.leftovers)
+    roles: dict | None = None  # the roles the migration and the application logged in as
+    cluster_statements: list = field(default_factory=list)  # statements reaching outside, allowed by the user
 
     @property
     def table_rows(self) -> dict:

@@ -29,30 +29,32 @@ class RollbackReport:
 
 
 def verify_rollback(
-    server, template: str, migration, reapply: bool = True, lock_timeout_ms: int | None = None
+    server, template: str, migration, reapply: bool = True, lock_timeout_ms: int | None = None, roles=None
 ) -> RollbackReport:
-    """Up, down (and up again) on a fresh clone of `template`, compared with the clone's baseline."""
+    """Up, down (and up again) on a fresh clone of `template`, compared with the clone's baseline; the
+    migration runs as `roles.migration` (dbserver.Roles) when given, as in the rehearsal itself."""
     if migration.down is None:
         return RollbackReport(tested=False)
-    with dbserver.clone(server, template) as scratch, server.connect(scratch) as conn:
+    with dbserver.clone_for(server, roles, template) as scratch, server.connect(scratch) as conn:
         baseline = state.schema(conn)
         hashed = state.fingerprint(conn)
         report = RollbackReport(tested=True)
-        report.up_error = _apply(server, scratch, migration, lock_timeout_ms)
+        login = roles.migration if roles else None
+        report.up_error = _apply(server, scratch, migration, lock_timeout_ms, login)
         report.leftovers = state.leftovers(baseline, state.schema(conn))
-        report.down_error = _apply(server, scratch, migration.down, lock_timeout_ms)
+        report.down_error = _apply(server, scratch, migration.down, lock_timeout_ms, login)
         report.schema_diff = state.schema_diff(baseline, state.schema(conn))
         report.rows_lost_by_table = state.rows_lost(conn, hashed)
         report.rows_lost = sum(report.rows_lost_by_table.values())
         report.restored = not report.down_error and not report.schema_diff and not report.rows_lost
         if reapply and report.restored and not report.up_error:
-            report.reapplied = _apply(server, scratch, migration, lock_timeout_ms) is None
+            report.reapplied = _apply(server, scratch, migration, lock_timeout_ms, login) is None
         return report
 
 
-def _apply(server, scratch: str, migration, lock_timeout_ms: int | None) -> dict | None:
+def _apply(server, scratch: str, migration, lock_timeout_ms: int | None, login=None) -> dict | None:
     """Run a migration; the first failure as {statement, sqlstate, message}, or None."""
-    executor = MigrationExecutor(server, scratch, lock_timeout_ms=lock_timeout_ms)
+    executor = MigrationExecutor(server, scratch, lock_timeout_ms=lock_timeout_ms, login=login)
     try:
         records = executor.run(migration)
     finally:

@@ -15,7 +15,7 @@ import dbserver
 from common.errors import BadInput
 from dbserver import leftovers
 from dbserver.lost import one_line_if_lost
-from rehearse.measure import baseline, compatibility, state
+from rehearse.measure import baseline, compatibility, confine, state
 from rehearse.measure.config import RehearsalConfig, configure
 from rehearse.measure.executor import MigrationExecutor
 from rehearse.measure.long_transaction import LongTransaction
@@ -43,22 +43,26 @@ def run(
     # parse errors and a file over the size limit surface before anything runs
     migration = migration_mod.load(path, down=config.down, max_mb=config.max_migration_mb)
     _check_options(migration, config)
+    reaching = confine.check_statements(migration, config)
     setup_sql = read_setup(config.setup)
     apps = replay_apps(config)  # a bad --workload, --app-versions or --app-queries fails before anything runs
     app_queries = app_queries_of(config, apps) if config.app_queries else None
     profile = baseline.load_profile(config)
     server = dbserver.open_server(config.dsn, postgres_bin=config.postgres_bin)
+    roles = confine.roles(server, reaching, config)
     findings = static_findings(migration, config, server.version) if static_findings else None
     dropped = leftovers.clean(server, older_than=LEFTOVER_AGE)  # what killed runs left (see dbserver.leftovers)
     with one_line_if_lost(server, "during the rehearsal"):
         dataset = baseline.dataset(server, config, profile)
         traffic = (app_queries, apps)
         run_id, scratch, measured, frames, state_after = _on_clone(
-            server, dataset, migration, config, setup_sql, traffic
+            server, roles, dataset, migration, config, setup_sql, traffic
         )
         rollback = None
         if config.rollback:
-            rollback = verify_rollback(server, dataset.name, migration, lock_timeout_ms=config.lock_timeout)
+            rollback = verify_rollback(
+                server, dataset.name, migration, lock_timeout_ms=config.lock_timeout, roles=roles
+            )
         provenance = _provenance(server, dataset, migration, config, scratch)
     manifest = RunManifest(
         run_id,
@@ -67,22 +71,24 @@ def run(
         rollback=rollback,
         **provenance,
         leftovers_dropped=[str(each) for each in dropped],
+        roles=dict(migration=roles.migration_role, app=roles.app_role),
+        cluster_statements=[r.to_dict() for r in reaching],
     )
     result = RehearsalResult(run_id, manifest, frames, migration, findings)
     result.save()
     return result
 
 
-def _on_clone(server, dataset, migration, config: RehearsalConfig, setup_sql, traffic: tuple):
+def _on_clone(server, roles, dataset, migration, config: RehearsalConfig, setup_sql, traffic: tuple):
     """Clone the template, run the setup and the rehearsal on the copy: run id, scratch name, measured
     fields, frames, state after."""
     run_id = _new_run_id(migration.name)
-    with dbserver.clone(server, dataset.name, name=f"rehearsal_run_{run_id.replace('-', '_')}") as scratch:
+    with dbserver.clone_for(server, roles, dataset.name, name=f"rehearsal_run_{run_id.replace('-', '_')}") as scratch:
         if setup_sql:
-            run_setup(server, scratch, setup_sql, config.setup)
+            run_setup(roles.migration, scratch, setup_sql, config.setup)
         with server.connect(scratch) as conn:
             before = state.schema(conn)
-        measured, frames = _rehearse(server, scratch, migration, config, *traffic)
+        measured, frames = _rehearse(server, roles, scratch, migration, config, *traffic)
         with server.connect(scratch) as conn:
             after = state.schema(conn)
         state_after = StateAfter(state.schema_diff(before, after), state.leftovers(before, after))
@@ -91,9 +97,10 @@ def _on_clone(server, dataset, migration, config: RehearsalConfig, setup_sql, tr
     return run_id, scratch, measured, frames, state_after
 
 
-def _rehearse(server, scratch: str, migration, config: RehearsalConfig, app_queries=None, apps=None):
-    """Traffic, sampler, warm-up, the migration (and its down), cool-down: (manifest fields, frames)."""
-    tools = _Instruments(server, scratch, config, app_queries, apps)
+def _rehearse(server, roles, scratch: str, migration, config: RehearsalConfig, app_queries=None, apps=None):
+    """Traffic, sampler, warm-up, the migration (and its down), cool-down: (manifest fields, frames).
+    Sampler and bookkeeping on the admin connection `server`; migration and application as `roles`."""
+    tools = _Instruments(server, roles, scratch, config, app_queries, apps)
     tools.sampler.start()
     try:
         t0 = time.time()  # traffic starts: the origin of every plot and of the "before" phase
@@ -130,10 +137,10 @@ def _rehearse(server, scratch: str, migration, config: RehearsalConfig, app_quer
 class _Instruments:
     """What runs beside the migration: sampler, workload, executor, long transaction, compatibility probe."""
 
-    def __init__(self, server, scratch: str, config: RehearsalConfig, app_queries: list | None, apps: dict | None):
+    def __init__(self, server, roles, scratch: str, config: RehearsalConfig, app_queries, apps: dict | None):
         self.sampler = SamplerProcess(server, scratch, interval=config.sample_interval)
         rate = config.app_rate
-        self.workload = Workload(server, scratch, _workload_config(config), apps=apps) if rate > 0 else NoTraffic()
+        self.workload = Workload(roles.app, scratch, _workload_config(config), apps=apps) if rate > 0 else NoTraffic()
         self.executor = MigrationExecutor(
             server,
             scratch,
@@ -142,10 +149,11 @@ class _Instruments:
             lock_retries=config.lock_retries,
             fail_after=config.fail_after,
             fail_mode=config.fail_mode,
+            login=roles.migration,
         )
         seconds = config.long_transaction
-        self.long_tx = LongTransaction(server, scratch, seconds) if seconds else None
-        self.probe = compatibility.CompatibilityProbe(server, scratch, app_queries) if app_queries else None
+        self.long_tx = LongTransaction(roles.app, scratch, seconds) if seconds else None
+        self.probe = compatibility.CompatibilityProbe(roles.app, scratch, app_queries) if app_queries else None
 
     def stop(self) -> dict:
         """Stop all but the sampler; the frames they recorded."""

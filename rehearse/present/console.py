@@ -15,6 +15,9 @@ def print_run(result, summary: dict) -> None:
         f"(scale {summary['scale']}, PostgreSQL {summary['postgres_version']})"
     )
     print(statement_table(summary).to_string(index=False))
+    for s in summary["statements"]:
+        if str(s.get("ran_as") or "").startswith("superuser"):
+            print(f"statement {s['index']} ran as {s['ran_as']} (untrusted extension: the one superuser path)")
     print()
     print(analysis.latency_by_phase(result).round(1).to_string())
     print(f"\nsaved in data/runs/{result.run_id}/")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from rehearse.sql import reach
+
 OWN = "own (cannot run in a transaction)"
 _COLUMNS = ("#", "line", "kind", "transaction", "expected locks", "sql")
 
@@ -16,7 +18,9 @@ class Plan:
     migration: object  # rehearse.migration.Migration (not imported: it imports this module)
 
     def to_dict(self) -> dict:
-        return _migration_dict(self.migration)
+        return _migration_dict(self.migration) | {
+            "cluster_statements": [r.to_dict() for r in reach.find(self.migration)]
+        }
 
     def to_text(self) -> str:
         parts = [_section("up", self.migration)]
@@ -24,6 +28,7 @@ class Plan:
             parts.append(_section("down", self.migration.down))
         else:
             parts.append("down: none found (no down.sql, U… undo files or --down given)")
+        parts.append(_reach_section(reach.find(self.migration)))
         return "\n\n".join(parts)
 
 
@@ -69,3 +74,10 @@ def _row(s, several_sources: bool) -> tuple[str, ...]:
     words = " ".join(s.sql.split())  # one line per statement; the exact text is in to_dict()
     sql = words if len(words) <= 60 else words[:59] + "…"
     return (str(s.index), line, s.kind, str(s.transaction) if s.transaction else OWN, locks, sql)
+
+
+def _reach_section(found: list) -> str:
+    if not found:
+        return "outside the scratch database: nothing (no statement reaches other databases, roles or the server)"
+    lines = [f"outside the scratch database: {len(found)} statement(s), refused unless --allow-cluster-statements"]
+    return "\n".join(lines + [f"  {r}" for r in found])
