@@ -8,7 +8,7 @@ import pytest
 
 from common.errors import BadInput
 from rehearse.sql import locks
-from rehearse.sql.lock_rules import ExpectedLock, expected_locks
+from rehearse.sql.expected import ExpectedLock, expected_locks
 from rehearse.sql.locks import CONFLICTS, MODES, blocks_reads, blocks_writes, strongest
 from rehearse.sql.migration import load, plan, split
 

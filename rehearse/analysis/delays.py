@@ -26,7 +26,7 @@ import pandas as pd
 from rehearse.analysis import timeline
 from rehearse.measure.transactions import QUERIES
 from rehearse.sql import locks as lockmodes
-from rehearse.sql.lock_rules import expected_locks
+from rehearse.sql.expected import expected_locks
 
 # Below this a latency is noise on any machine (a commit's WAL flush alone takes 3–8 ms on a busy disk).
 FLOOR_MS = 10.0

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rehearse.sql.lock_rules import expected_locks, search_path_schema
+from rehearse.sql.expected import expected_locks
+from rehearse.sql.lock_rules import search_path_schema
 
 COLUMNS = ["index", "relation", "relkind", "mode", "start", "end", "seen", "own", "renamed_to", "tx"]
 _SYSTEM = r"(pg_catalog|information_schema|pg_toast)\."

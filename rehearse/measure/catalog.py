@@ -95,3 +95,14 @@ def created_and_renamed(rels0: dict, rels1: dict) -> tuple[list[str], list[tuple
         else:
             created.append(name)
     return created, renamed
+
+
+def full_scans(rels0: dict, counters0: dict, counters1: dict) -> list[str]:
+    """Tables whose tuples read (sequential + by index) during the statement reach half their rows."""
+    scanned = []
+    for name, (seq1, idx1, _) in counters1.items():
+        seq0, idx0, _ = counters0.get(name, (0, 0, 0))
+        rows = rels0.get(name, (None, None, None, 0))[3]
+        if rows > 0 and (seq1 - seq0) + (idx1 - idx0) >= 0.5 * rows:
+            scanned.append(name)
+    return sorted(scanned)

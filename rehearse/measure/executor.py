@@ -231,7 +231,7 @@ class MigrationExecutor:
         rec.created, renamed = catalog.created_and_renamed(rels0, rels1)
         rec.renamed_from, rec.renamed_to = [old for old, _ in renamed], [new for _, new in renamed]
         rec.size_delta_bytes = sum(v[2] for v in rels1.values()) - sum(v[2] for v in rels0.values())
-        rec.scanned = [t for t in _full_scans(rels0, counters0, counters1) if mine is None or t in mine]
+        rec.scanned = [t for t in catalog.full_scans(rels0, counters0, counters1) if mine is None or t in mine]
         rec.dead_tuples = sum(c[2] - counters0.get(name, (0, 0, 0))[2] for name, c in counters1.items())
         rec.wal_bytes = catalog.wal_bytes_between(self.conn, lsn0, lsn1)
 
@@ -247,17 +247,6 @@ def _lock(relation: str, relkind: str, mode: str, born: dict) -> dict:
         own=own,
         renamed_to=relation if original else None,
     )
-
-
-def _full_scans(rels0: dict, counters0: dict, counters1: dict) -> list[str]:
-    """Tables whose tuples read (sequential + by index) during the statement reach half their rows."""
-    scanned = []
-    for name, (seq1, idx1, _) in counters1.items():
-        seq0, idx0, _ = counters0.get(name, (0, 0, 0))
-        rows = rels0.get(name, (None, None, None, 0))[3]
-        if rows > 0 and (seq1 - seq0) + (idx1 - idx0) >= 0.5 * rows:
-            scanned.append(name)
-    return sorted(scanned)
 
 
 @contextlib.contextmanager

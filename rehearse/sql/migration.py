@@ -31,7 +31,8 @@ from common.errors import BadInput
 from rehearse.sql import kinds as _sqlkinds
 from rehearse.sql import parse as _sqlparse
 from rehearse.sql import readers
-from rehearse.sql.lock_rules import ExpectedLock, expected_locks, search_path_schema
+from rehearse.sql.expected import ExpectedLock, expected_locks
+from rehearse.sql.lock_rules import search_path_schema
 from rehearse.sql.plan import Plan
 from rehearse.sql.script import Script, size_limit
 
