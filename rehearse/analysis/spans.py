@@ -104,21 +104,37 @@ def _expected(result, spans: pd.DataFrame) -> pd.DataFrame:
     for index, relation in zip(spans["index"], spans["relation"]):
         seen_by_tx.setdefault(units[index], set()).add(relation)
     schema = "public"  # the migration's connection keeps a SET search_path for the statements after it
+    carried = _carried_locks(result)
     for stmt in result.statements.sort_values("index").itertuples():
         if stmt.status not in ("ok", "failed") or stmt.start is None or np.isnan(stmt.start):
             continue
-        in_force, schema = schema, (_schema_set(stmt.sql) if stmt.status == "ok" else None) or schema
+        in_force, schema = schema, (_schema_set(stmt.sql) if stmt.status == "ok" and not carried else None) or schema
         observed = seen_by_tx.setdefault(stmt.transaction or -stmt.index, set())
         if stmt.status == "ok" and stmt.transaction:
             continue  # read exactly: a lock not newly listed was already held by an earlier statement
         start = stmt.start if np.isnan(getattr(stmt, "final_start", np.nan)) else stmt.final_start
         end = stmt.tx_end if stmt.status == "failed" and stmt.tx_end else stmt.end
-        for lock in _expected_locks(stmt.sql, in_force):
+        locks = carried[stmt.index] if stmt.index in carried else _expected_locks(stmt.sql, in_force)
+        for lock in locks:
             if lock.relation not in observed:
                 row = dict(index=stmt.index, relation=lock.relation, relkind=None, mode=lock.mode, start=start)
                 rows.append(row | dict(end=end, seen="expected", own=False, renamed_to=None, tx=0))
                 observed.add(lock.relation)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _carried_locks(result) -> dict:
+    """Index → the expected locks the result carries (parsed, search_path included, when the migration was
+    read; the down's statements numbered after the up's, as the executor numbers them). Empty for runs saved
+    before results carried their migration: those are parsed here."""
+    migration = getattr(result, "migration", None)
+    if migration is None:
+        return {}
+    carried = {st.index: st.expected_locks for st in migration.statements}
+    up = len(migration.statements)
+    if migration.down is not None:
+        carried |= {st.index + up: st.expected_locks for st in migration.down.statements}
+    return carried
 
 
 def _expected_locks(sql: str, schema: str):

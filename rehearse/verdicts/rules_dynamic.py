@@ -5,11 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pglast import ast
-
 from common.text import human_ms
 from rehearse.sql import locks as lockmodes
-from rehearse.sql.lock_rules import as_node, name
 from rehearse.verdicts.base import Hit, Thresholds
 from rehearse.verdicts.rules_static import holds_access_exclusive
 
@@ -170,7 +167,7 @@ def _failed(ctx: Context, s: dict) -> list[Hit]:
 
 def _backfill(ctx: Context, s: dict) -> list[Hit]:
     static = next((h for h in ctx.static.get(s["index"], []) if h.finding_id.startswith("R006")), None)
-    table = static.detail["table"] if static else _dml_target(s)
+    table = static.detail["table"] if static else _dml_target(ctx, s)
     rows = None if s.get("rows") is None else int(s["rows"])
     if table is None or rows is None or s.get("status") != "ok":
         return []
@@ -201,11 +198,13 @@ def _backfill(ctx: Context, s: dict) -> list[Hit]:
     ]
 
 
-def _dml_target(s: dict) -> str | None:
-    if s.get("kind") not in ("UPDATE", "DELETE"):
+def _dml_target(ctx: Context, s: dict) -> str | None:
+    """The table an UPDATE or DELETE writes: its RowExclusiveLock in the locks the parser expected when the
+    migration was read (the result carries them; no SQL is parsed again)."""
+    st = ctx.statements.get(s["index"])
+    if s.get("kind") not in ("UPDATE", "DELETE") or st is None:
         return None
-    node = as_node(s["sql"])
-    return name(node.relation) if isinstance(node, (ast.UpdateStmt, ast.DeleteStmt)) else None
+    return next((lock.relation for lock in st.expected_locks if lock.mode == "RowExclusiveLock"), None)
 
 
 def _app_errors(ctx: Context) -> list[Hit]:
