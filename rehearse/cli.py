@@ -104,11 +104,6 @@ def _add_run(sub) -> None:
         help="rehearse at these scales (≥ 3) and project each statement to production size",
     )
     run.add_argument(
-        "--production-rows",
-        metavar="TABLE=ROWS,…",
-        help="production row counts to project to, e.g. orders=250000000 (default: SF 1)",
-    )
-    run.add_argument(
         "--production-dsn",
         metavar="URL",
         help="read production row counts from this server's catalogue (read-only session)",
@@ -130,6 +125,9 @@ def _add_check(sub) -> None:
     )
     _verdict_flags(check)
     check.add_argument("--junit", metavar="FILE", help="write JUnit XML here: a testcase per statement")
+    check.add_argument(
+        "--production-dsn", metavar="URL", help="judge at this server's row counts (read-only catalogue look)"
+    )
 
 
 def _verdict_flags(parser) -> None:
@@ -204,9 +202,9 @@ def _cmd_run(args) -> int:
     from rehearse.verdicts.base import load_thresholds
 
     thresholds = load_thresholds(args.thresholds)  # a bad file fails before the rehearsal, not after it
-    if args.scales or args.production_rows or args.production_dsn:
+    if args.scales:
         return _cmd_run_scales(args, thresholds)
-    result = verbs.run(args.path, **_options(args, RehearsalConfig.names()))
+    result = verbs.run(args.path, production_dsn=args.production_dsn, **_options(args, RehearsalConfig.names()))
     print_dropped_at_start(result.manifest.leftovers_dropped)
     return _show(args, result, verbs.judge(result, thresholds))
 
@@ -217,10 +215,8 @@ def _cmd_run_scales(args, thresholds) -> int:
     from rehearse.present.console import print_projection
     from rehearse.verdicts import verbs
 
-    if not args.scales:
-        raise BadInput("--production-rows and --production-dsn need --scales, e.g. --scales 0.01,0.03,0.1")
-    scaled = verbs.run_scales(
-        args.path, args.scales, args.production_rows, args.production_dsn, **_options(args, RehearsalConfig.names())
+    scaled = verbs.run_scales(  # production_rows is among the config options
+        args.path, args.scales, production_dsn=args.production_dsn, **_options(args, RehearsalConfig.names())
     )
     judged = verbs.judge(scaled.result, thresholds)  # the lock-hold rules read the projection
     return _show(args, scaled.result, judged, scaled, lambda: print_projection(scaled))
@@ -257,7 +253,8 @@ def _cmd_check(args) -> int:
     from rehearse.verdicts import verbs
     from rehearse.verdicts.text import report
 
-    checked = verbs.check(args.path, args.max_risk, args.thresholds, **_options(args, RehearsalConfig.names()))
+    options = _options(args, RehearsalConfig.names())
+    checked = verbs.check(args.path, args.max_risk, args.thresholds, args.production_dsn, **options)
     judged = checked.verdict
     print(f"run {checked.result.run_id}: migration {judged.summary.get('migration')} {judged.summary.get('outcome')}")
     print(report(judged, args.max_risk), checked.gate.explain(), sep="\n")

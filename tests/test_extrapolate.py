@@ -201,7 +201,7 @@ def test_cli_scales_writes_the_largest_summary_with_projections(backfill, tmp_pa
     [
         (["--scales", "0.01,0.1"], "at least 3 different scales"),
         (["--scales", "0.01,0.03,0.1", "--production-rows", "orders:5"], "expected TABLE=ROWS"),
-        (["--production-rows", "orders=5"], "need --scales"),
+        (["--production-rows", "invoices=5"], "not a dataset table"),  # one scale: judged at this size
     ],
 )
 def test_cli_bad_extrapolation_flags_fail_in_one_line(backfill, capsys, flags, message):

@@ -140,3 +140,21 @@ def _from_catalogue(reltuples: float, size: int, manifest: dict, table: str) -> 
     key = table if table in manifest["rows"] else table.split(".", 1)[1]  # a twin's names are qualified
     per_row = manifest["table_bytes"][key] / max(manifest["rows"][key], 1)
     return int(size / per_row), "size estimate"
+
+
+def cache_warning(table: str, rehearsed: float | None, projected: float | None, buffers: int | None) -> str | None:
+    """Why statements writing every row of `table` will take longer than projected, or None."""
+    if not (buffers and rehearsed and projected and rehearsed < buffers / 4 < projected):
+        return None
+    # Past shared_buffers/4 a sequential scan reads through a small ring of buffers (initscan), and the
+    # pages a full-table write dirties no longer stay cached until the statement ends: the per-row cost
+    # steps up (bench/RESULTS-extrapolation.md: the UPDATE of orders, slower per row at SF 1).
+    return (
+        f"{table} outgrows the buffer cache: {_size(rehearsed)} rehearsed, ~{_size(projected)} in production, "
+        f"past shared_buffers/4 ({_size(buffers / 4)}); statements writing every row will take longer than "
+        "projected: rehearse past that size"
+    )
+
+
+def _size(n: float) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"

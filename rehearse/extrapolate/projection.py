@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rehearse.extrapolate import fit as _fit
+from rehearse.extrapolate.production import cache_warning
 
 FAR = 100.0  # × the largest rehearsed rows: beyond this a projection earns a warning
 WIDE = 4.0  # high / low of the interval: beyond this the rehearsals disagree, and it says so
@@ -42,17 +43,5 @@ def warning(p: dict, buffers: int | None = None) -> str | None:
             f"the rehearsals do not follow one curve (interval spans ×{min(spread, 1e4):,.0f}): "
             "rerun on a quiet machine, add scales, or look for a plan change between scales"
         )
-    if buffers and p["bytes"] and p["rehearsed_bytes"] < buffers / 4 < p["bytes"]:
-        # Past shared_buffers/4 a sequential scan reads through a small ring of buffers (initscan), and the
-        # pages a full-table write dirties no longer stay cached until the statement ends: the per-row cost
-        # steps up (bench/RESULTS-extrapolation.md: the UPDATE of orders, slower per row at SF 1).
-        found.append(
-            f"{p['table']} outgrows the buffer cache: {_size(p['rehearsed_bytes'])} rehearsed, "
-            f"~{_size(p['bytes'])} in production, past shared_buffers/4 ({_size(buffers / 4)}); "
-            "statements writing every row will take longer than projected: rehearse past that size"
-        )
-    return "; ".join(found) or None
-
-
-def _size(n: float) -> str:
-    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
+    found.append(cache_warning(p["table"], p["rehearsed_bytes"], p["bytes"], buffers))
+    return "; ".join(f for f in found if f) or None

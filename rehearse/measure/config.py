@@ -66,6 +66,11 @@ class RehearsalConfig:
         "file with an optional `-- weight: N` comment per statement; --rate scales the total",
     )
     read_only_workload: bool = _option(False, "replay only the reads of --workload (its writes are left out)")
+    production_rows: str | None = _option(
+        None,
+        "production row counts the verdict judges, TABLE=ROWS[,…], e.g. orders=250000000: statements that "
+        "scan, rewrite or validate are projected to them (default: SF 1; for a twin, the profile's rows)",
+    )
     max_migration_mb: float = _option(
         DEFAULT_MAX_MB, "refuse a migration file bigger than this many MB, before reading it"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from rehearse.extrapolate import single as _single
 from rehearse.verdicts import rules_dynamic as _rules_dynamic
 from rehearse.verdicts import rules_measured as _rules_measured
 from rehearse.verdicts import rules_static as _rules_static
@@ -69,6 +70,8 @@ class Verdict:
     summary: dict
     thresholds: Thresholds
     squawk: str = "not run"
+    projection: dict = field(default_factory=dict)  # statement index → its projection to production size
+    judged_size: str | None = None  # which size the verdict judged: production's, or the rehearsal's
 
     @property
     def hits(self) -> list[Hit]:
@@ -96,6 +99,7 @@ class Verdict:
             squawk=self.squawk,
             migration=self.summary.get("migration"),
             run_id=self.summary.get("run_id"),
+            judged_size=self.judged_size,
         )
 
     def explain(self) -> str:
@@ -118,8 +122,8 @@ def verdict(
     """Judge one rehearsal. `migration`: a Migration or its path to judge statically now (None: a result's
     own, parsed and linted when it ran; a bare summary then gets no static rules); `thresholds`: a
     Thresholds, a TOML path, or None for the defaults; `projection`: per statement index {rows,
-    duration_ms, low_ms, high_ms, model} at production size (None: a result's own, if it has one), which
-    the lock-hold rules then use."""
+    duration_ms, low_ms, high_ms, model} at production size (None: a result's own, if it has one, else
+    projected from its one scale), which the lock-hold rules then use."""
     data, table_rows, lock_timeout = _summary_of(result_or_summary)
     th = thresholds if isinstance(thresholds, Thresholds) else load_thresholds(thresholds)
     if migration is not None:
@@ -128,20 +132,31 @@ def verdict(
         linted, status = _squawk.hits(migration, data.get("postgres_version"), th.squawk) if squawk else ([], "not run")
     else:
         migration, static, linted, status = _saved(result_or_summary, th, squawk)
-    if projection is None and hasattr(result_or_summary, "projected"):
-        projection = result_or_summary.projected()
+    projection, size = _projection(result_or_summary, projection)
     ctx = _rules_dynamic.Context(
         data,
         th,
         {st.index: st for st in migration.statements} if migration else {},
         _group(static),
-        {int(k): v for k, v in (projection or {}).items()},
+        projection,
         table_rows,
     )
     # Where the rehearsal measured the opposite of a static suspicion, the measurement wins.
     static, dynamic = _rules_measured.reconcile(static, data, _rules_dynamic.hits(ctx) + _rules_measured.hits(ctx))
     every = static + linted + dynamic
-    return Verdict(_statements(data, migration, every), [h for h in every if h.index is None], data, th, status)
+    statements, run_hits = _statements(data, migration, every), [h for h in every if h.index is None]
+    return Verdict(statements, run_hits, data, th, status, projection, size)
+
+
+def _projection(value, given: dict | None) -> tuple[dict, str]:
+    """({index: projection}, the size judged): the one given, a scaled rehearsal's, else the run projected
+    from its one scale to its config's production_rows or SF 1 (extrapolate.single): every verdict on a
+    result judges production size. A bare summary is judged at its own size."""
+    if given is None and hasattr(value, "projected"):
+        given = value.projected() or (_single.projections(value) if value.manifest.dataset_manifest else {})
+    projection = {int(k): v for k, v in (given or {}).items()}
+    scale = value.manifest.scale if hasattr(value, "manifest") else value.get("scale")
+    return projection, _single.judged_size(projection) or f"the rehearsal's size (SF {scale}): nothing projected"
 
 
 def static_findings(migration, config, postgres_version: str | None = None):

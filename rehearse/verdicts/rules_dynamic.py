@@ -97,15 +97,23 @@ def _projected_hold(ctx: Context, s: dict):
             for i in span
         )
 
-    return total("duration_ms"), total("low_ms"), total("high_ms"), shown[0].get("model")
+    return total("duration_ms"), total("low_ms"), total("high_ms"), shown[0].get("model"), _size(shown[0])
+
+
+def _size(p: dict) -> str:
+    """'200,000,000 rows in public.orders, from one scale; ' or '' when the projection does not say."""
+    if not p.get("rows") or not p.get("table"):
+        return ""
+    basis = ", from one scale" if p.get("basis") else ""
+    return f"{p['rows']:,} rows in {p['table']}{basis}; "
 
 
 def _projected(projected) -> str:
     if not projected:
         return ""
-    ms, low, high, model = projected
+    ms, low, high, model, size = projected
     how = f", {model} model" if model else ""
-    return f" here, projected {duration(ms)} at production size ({duration(low)}–{duration(high)}{how})"
+    return f" here, projected {duration(ms)} at production size ({size}{duration(low)}–{duration(high)}{how})"
 
 
 def _relation(ctx: Context, s: dict, mode: str) -> str:
@@ -121,11 +129,13 @@ def _rewrite(ctx: Context, s: dict) -> list[Hit]:
         return []
     rewritten = s.get("rewritten") or []
     shown = ", ".join(rewritten[:3]) + (f" and {len(rewritten) - 3} more" if len(rewritten) > 3 else "")
+    p = ctx.projection.get(s["index"])
+    projected = (p["duration_ms"], p["low_ms"], p["high_ms"], p.get("model"), _size(p)) if p else None
     return [
         Hit(
             "R001-table-rewrite",
             "amber",
-            f"rewrote {shown} in {duration(s.get('duration_ms'))}: the copy grows with the table",
+            f"rewrote {shown} in {duration(s.get('duration_ms'))}{_projected(projected)}: the copy grows with the table",
             s["index"],
         )
     ]

@@ -25,7 +25,8 @@ def explain(v) -> str:
     failed = [s for s in data.get("statements", []) if s.get("status") == "failed"]
     parts += [f"statement {s['index']} failed with {condition((s.get('error') or {}).get('sqlstate'))}" for s in failed]
     because = "; ".join(v.reasons[:3]) if v.level != "green" else "no finding reached amber"
-    return "; ".join(p for p in parts if p) + f". Verdict: {v.level.upper()} because {because}."
+    size = f" Judged at {v.judged_size}." if v.judged_size else ""
+    return "; ".join(p for p in parts if p) + f". Verdict: {v.level.upper()} because {because}.{size}"
 
 
 def compare(verdicts: dict) -> str:
@@ -98,7 +99,10 @@ def annotated(v, max_risk: str) -> dict:
     for s in data.get("statements", []):
         sv = judged[s["index"]]
         s.update(verdict=sv.level, finding_ids=sv.finding_ids, reasons=sv.reasons, safer_form=sv.safer_form)
+        if s["index"] in v.projection and "projection" not in s:
+            s["projection"] = v.projection[s["index"]]
     data.update(
+        judged_size=v.judged_size,
         verdict=v.level,
         verdict_reasons=v.reasons,
         finding_ids=v.finding_ids,

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.errors import BadInput
 from rehearse.extrapolate import scales as _scales
+from rehearse.extrapolate import single as _single
 from rehearse.measure import runner as _runner
 from rehearse.measure.config import RehearsalConfig
 from rehearse.measure.result import RehearsalResult
@@ -20,9 +22,18 @@ from rehearse.verdicts.gate import Gate, gate
 from rehearse.verdicts.judge import Verdict, static_findings, verdict
 
 
-def run(path: str | Path | Migration, config: RehearsalConfig | None = None, **options) -> RehearsalResult:
+def run(
+    path: str | Path | Migration, config: RehearsalConfig | None = None, production_dsn: str | None = None, **options
+) -> RehearsalResult:
     """Rehearse the migration at `path` (or a parsed Migration) under traffic; options are RehearsalConfig
-    fields. The result carries the migration as parsed, its plan and its static findings."""
+    fields. The result carries the migration as parsed, its plan and its static findings. The production
+    size its verdict judges (`production_rows`, or `production_dsn` read once, now) is checked first."""
+    rows = (config.production_rows if config else None) or options.get("production_rows")
+    if production_dsn is not None:
+        if rows is not None:
+            raise BadInput("give --production-rows or --production-dsn, not both")
+        rows = options["production_rows"] = _single.rows_from(production_dsn, _dataset_tables())
+    _single.check_rows(rows, _dataset_tables())
     return _runner.run(path, config, static_findings, **options)
 
 
@@ -30,6 +41,12 @@ def run_scales(path, scales, production_rows=None, production_dsn=None, **option
     """Rehearse at each scale (the migration parsed once), fit, project, and save the projection in a
     folder of its own; `scaled.result` is the largest run with its projection."""
     return _scales.run_scales(path, scales, production_rows, production_dsn, static_findings, **options)
+
+
+def _dataset_tables() -> list[str]:
+    from datagen.tables import TABLES
+
+    return [f"public.{t.name}" for t in TABLES]
 
 
 def judge(result: RehearsalResult, thresholds=None) -> Verdict:
@@ -56,10 +73,11 @@ class Checked:
         return self.gate.passed
 
 
-def check(path, max_risk: str = "amber", thresholds=None, **options) -> Checked:
-    """The CI gate: rehearse `path` (options are RehearsalConfig fields), judge it with `thresholds`, and
-    say whether the verdict is within `max_risk`. Bad input fails before the rehearsal starts."""
+def check(path, max_risk: str = "amber", thresholds=None, production_dsn: str | None = None, **options) -> Checked:
+    """The CI gate: rehearse `path` (options are RehearsalConfig fields), judge it with `thresholds` at
+    production size (`production_rows`, `production_dsn`, else SF 1), and say whether the verdict is within
+    `max_risk`. Bad input fails before the rehearsal starts."""
     check_level(max_risk, "max risk")
     thresholds = load_thresholds(thresholds) if not hasattr(thresholds, "static") else thresholds
-    result = run(path, **options)
+    result = run(path, production_dsn=production_dsn, **options)
     return Checked(result, judge(result, thresholds), max_risk)
