@@ -43,5 +43,5 @@ def warning(p: dict, buffers: int | None = None) -> str | None:
             f"the rehearsals do not follow one curve (interval spans ×{min(spread, 1e4):,.0f}): "
             "rerun on a quiet machine, add scales, or look for a plan change between scales"
         )
-    found.append(cache_warning(p["table"], p["rehearsed_bytes"], p["bytes"], buffers))
+    found.append(cache_warning(p["table"], p.get("rehearsed_bytes"), p.get("bytes"), buffers))
     return "; ".join(f for f in found if f) or None
