@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import os
 import queue
 import subprocess
 import sys
-import threading
-from pathlib import Path
 
 from tqdm import tqdm  # live bars only on a terminal (see _report)
 
 import dbserver
 from common.errors import NotEnoughDisk, RehearsalError, ServerUnavailable
 from datagen import tables
+from datagen._spawn import spawn
 from datagen.world import World
 
 WORKERS = 2
 # Largest first, so the two processes finish together (longest-processing-time-first scheduling).
 LOAD_ORDER = ("order_items", "orders", "payments", "billing_events", "customers", "products")
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def load(
@@ -65,17 +61,6 @@ def load(
 
 
 def _start(url: str, world: World, events: queue.Queue, index: bool) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "datagen._worker"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        bufsize=1,
-        env=env,
-        cwd=ROOT,
-    )
-    # The URL travels on the pipe, not the command line: a password must not show in `ps`.
     setup = {
         "url": url,
         "scale": world.scale,
@@ -84,15 +69,7 @@ def _start(url: str, world: World, events: queue.Queue, index: bool) -> subproce
         "n_items": world.n_items,
         "index": index,
     }
-    proc.stdin.write(json.dumps(setup) + "\n")
-    threading.Thread(target=_read, args=(proc, events), daemon=True).start()
-    return proc
-
-
-def _read(proc: subprocess.Popen, events: queue.Queue) -> None:
-    for line in proc.stdout:
-        events.put((proc, json.loads(line)))
-    events.put((proc, {"event": "exit", "table": None}))
+    return spawn("datagen._worker", setup, events)
 
 
 def _assign(worker: subprocess.Popen, todo: list[str]) -> None:

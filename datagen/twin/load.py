@@ -8,23 +8,20 @@ never on the worker, so any number of workers gives the same rows.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import queue
 import subprocess
 import sys
 import tempfile
-import threading
 from dataclasses import asdict
 from pathlib import Path
 
 from tqdm import tqdm
 
 from common.errors import RehearsalError
+from datagen._spawn import spawn
 from datagen.twin import cluster, units
 from datagen.twin.chunk import TablePlan
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def load(
@@ -71,25 +68,7 @@ def _processes(url: str, tables: list[TablePlan], seed: int, todo: list, workers
 
 
 def _start(setup: dict, events: queue.Queue) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "datagen.twin._worker"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        bufsize=1,
-        env=env,
-        cwd=ROOT,
-    )
-    proc.stdin.write(json.dumps(setup) + "\n")  # the URL on the pipe, not the command line: not in `ps`
-    threading.Thread(target=_read, args=(proc, events), daemon=True).start()
-    return proc
-
-
-def _read(proc: subprocess.Popen, events: queue.Queue) -> None:
-    for line in proc.stdout:
-        events.put((proc, json.loads(line)))
-    events.put((proc, {"event": "exit"}))
+    return spawn("datagen.twin._worker", setup, events)
 
 
 def _assign(proc: subprocess.Popen, todo: list) -> None:
