@@ -1,10 +1,11 @@
 """Rehearse a PostgreSQL migration under traffic: the public verbs, and one import for notebooks.
 
 `import rehearse as rh` gives the verbs (rh.run, rh.run_scales, rh.plan, rh.check, rh.judge, rh.report,
-rh.load), rh.summary, rh.verdict, rh.gate, rh.RehearsalConfig, rh.RehearsalResult, and the packages a notebook
-page uses (rh.analysis, rh.plots, rh.incidents, rh.compatibility, rh.preflight, rh.report_page,
-rh.dataset_inspect, rh.dataset_plots). The CLI is these verbs plus printing; `datagen.build` and
-`dbserver.start/stop/status` are the other two. Everything is imported on first use, so that
+rh.load, rh.review and rh.load_review for a release), rh.summary, rh.verdict, rh.gate, rh.RehearsalConfig,
+rh.RehearsalResult, and the packages a notebook page uses (rh.analysis, rh.plots, rh.incidents,
+rh.compatibility, rh.preflight, rh.report_page, rh.release_page, rh.dataset_inspect, rh.dataset_plots). The CLI
+is these verbs plus printing; `datagen.build` and `dbserver.start/stop/status` are the other two. Everything is
+imported on first use, so that
 `import rehearse.sql` does not pull in the whole engine.
 """
 
@@ -27,6 +28,9 @@ _PUBLIC = {  # name -> (module, attribute); attribute None: the module itself
     "summary": ("rehearse.analysis.summary", "summary"),
     "verdict": ("rehearse.verdicts.judge", "verdict"),
     "gate": ("rehearse.verdicts.gate", "gate"),
+    "review": ("rehearse.verdicts.review", "review"),
+    "load_review": ("rehearse.verdicts.review", "load_review"),
+    "release_page": ("rehearse.present.release.page", None),
     "compare_paragraph": ("rehearse.verdicts.judge", "compare_paragraph"),
     "rank": ("rehearse.verdicts.base", "rank"),
     "findings_table": ("rehearse.analysis.compare", "findings_table"),

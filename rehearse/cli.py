@@ -11,7 +11,7 @@ from pathlib import Path
 
 from common.errors import BadInput, RehearsalError
 from common.signals import Terminated, stop_signals_raise
-from rehearse import cli_clean, cli_profile, cli_twin
+from rehearse import cli_clean, cli_profile, cli_review, cli_twin
 from rehearse.measure.config import DIRT_FIELDS, RehearsalConfig
 
 EXIT_OK, EXIT_MIGRATION_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -80,8 +80,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "one; `stop` without it stops the embedded and every local one",
     )
     _add_run(sub)
-    rep = sub.add_parser("report", help="write the HTML report of a saved run")
-    rep.add_argument("run_id", help="a run id printed by `rehearse run` (see data/runs/)")
+    rep = sub.add_parser("report", help="write the HTML report of a saved run or review")
+    rep.add_argument("run_id", help="a run id printed by `rehearse run` (see data/runs/) or a review id")
     plan = sub.add_parser("plan", help="dry run: statements, transactions, expected locks; nothing executed")
     plan.add_argument("path")
     plan.add_argument("--json", metavar="FILE", help="write the plan as JSON here")
@@ -89,6 +89,7 @@ def _build_parser() -> argparse.ArgumentParser:
     cli_clean.add_parser(sub, _config_flags)
     _add_check(sub)
     cli_profile.add_parser(sub)
+    cli_review.add_parser(sub, _config_flags)
     return parser
 
 
@@ -245,7 +246,8 @@ def _show(args, result, judged, scaled=None, extra=None) -> int:
 def _cmd_report(args) -> int:
     from rehearse.present.report import report
 
-    print(report(args.run_id))
+    # a review id: the release page, rebuilt from the saved review; otherwise a run's report
+    print(cli_review.report(args.run_id) or report(args.run_id))
     return EXIT_OK
 
 
@@ -275,6 +277,7 @@ COMMANDS = {
     "check": _cmd_check,
     "profile": cli_profile.command,
     "clean": cli_clean.command,
+    "review": cli_review.command,
 }
 
 

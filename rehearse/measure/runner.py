@@ -86,15 +86,32 @@ def _on_clone(server, roles, dataset, migration, config: RehearsalConfig, setup_
     with dbserver.clone_for(server, roles, dataset.name, name=f"rehearsal_run_{run_id.replace('-', '_')}") as scratch:
         if setup_sql:
             run_setup(roles.migration, scratch, setup_sql, config.setup)
-        with server.connect(scratch) as conn:
-            before = state.schema(conn)
-        measured, frames = _rehearse(server, roles, scratch, migration, config, *traffic)
-        with server.connect(scratch) as conn:
-            after = state.schema(conn)
-        state_after = StateAfter(state.schema_diff(before, after), state.leftovers(before, after))
+        measured, frames, state_after = _on_scratch(server, roles, scratch, migration, config, traffic)
         if config.keep:
             _keep(server, scratch)
     return run_id, scratch, measured, frames, state_after
+
+
+def rehearse_on(server, roles, dataset, scratch: str, migration, config: RehearsalConfig, traffic: tuple, name: str):
+    """One migration rehearsed on `scratch`, a copy already open (handed to `roles`, set up) that it leaves
+    migrated: a release runs its migrations one after another on one copy. The result (run id from `name`)
+    carries no rollback and is not saved: the caller adds what it knows afterwards and saves it."""
+    run_id = _new_run_id(name)
+    measured, frames, state_after = _on_scratch(server, roles, scratch, migration, config, traffic)
+    provenance = _provenance(server, dataset, migration, config, scratch)
+    roles_used = dict(migration=roles.migration_role, app=roles.app_role)
+    manifest = RunManifest(run_id, **measured, state_after=state_after, **provenance, roles=roles_used)
+    return RehearsalResult(run_id, manifest, frames, migration)
+
+
+def _on_scratch(server, roles, scratch: str, migration, config: RehearsalConfig, traffic: tuple):
+    """The rehearsal on an open copy, its schema compared before and after: measured fields, frames, state."""
+    with server.connect(scratch) as conn:
+        before = state.schema(conn)
+    measured, frames = _rehearse(server, roles, scratch, migration, config, *traffic)
+    with server.connect(scratch) as conn:
+        after = state.schema(conn)
+    return measured, frames, StateAfter(state.schema_diff(before, after), state.leftovers(before, after))
 
 
 def _rehearse(server, roles, scratch: str, migration, config: RehearsalConfig, app_queries=None, apps=None):

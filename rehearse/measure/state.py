@@ -99,11 +99,12 @@ def _primary_keys(conn: psycopg.Connection) -> dict[str, tuple[str, list[str], l
     return {f"{s}.{t}": (s, t, key, cols) for s, t, key, cols in rows}
 
 
-def fingerprint(conn: psycopg.Connection) -> dict[str, list[str]]:
-    """Store a hash of every row (by primary key) in rehearsal_meta; returns the columns hashed per table."""
+def fingerprint(conn: psycopg.Connection, tag: str = "") -> dict[str, list[str]]:
+    """Store a hash of every row (by primary key) in rehearsal_meta; returns the columns hashed per table.
+    `tag` keeps several fingerprints apart (a release takes one before each migration)."""
     hashed = {}
     for name, (schema_name, table, key, columns) in _primary_keys(conn).items():
-        target = sql.Identifier("rehearsal_meta", f"rows_{schema_name}_{table}")
+        target = sql.Identifier("rehearsal_meta", f"rows{tag}_{schema_name}_{table}")
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(target))
         conn.execute(
             sql.SQL("CREATE TABLE {} AS SELECT {} AS k, md5(ROW({})::text) AS h FROM {}").format(
@@ -117,13 +118,13 @@ def fingerprint(conn: psycopg.Connection) -> dict[str, list[str]]:
     return hashed
 
 
-def rows_lost(conn: psycopg.Connection, hashed: dict[str, list[str]]) -> dict[str, int]:
+def rows_lost(conn: psycopg.Connection, hashed: dict[str, list[str]], tag: str = "") -> dict[str, int]:
     """Per table, baseline rows not found again unchanged (missing, changed, or in a column that is gone)."""
     now = _primary_keys(conn)
     lost = {}
     for name, (key, *columns) in hashed.items():
         schema_name, table = name.split(".", 1)
-        stored = sql.Identifier("rehearsal_meta", f"rows_{schema_name}_{table}")
+        stored = sql.Identifier("rehearsal_meta", f"rows{tag}_{schema_name}_{table}")
         if name not in now or not set(columns) <= set(now[name][3]):
             lost[name] = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(stored)).fetchone()[0]
             continue

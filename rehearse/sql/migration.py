@@ -129,9 +129,9 @@ def load(path: str | Path | Migration, down: str | Path | None = None, max_mb: f
         if down is not None:
             given = readers.locate(down)
             layout = replace(layout, down=given.up, down_notes=given.notes)
-    rollback = _from_scripts(f"{layout.name} (down)", layout.down, layout.down_notes) if layout.down else None
+    rollback = from_scripts(f"{layout.name} (down)", layout.down, layout.down_notes) if layout.down else None
     notes = layout.notes if rollback else layout.notes + layout.down_notes  # e.g. "no changeset has a rollback"
-    return replace(_from_scripts(layout.name, layout.up, notes), down=rollback, path=str(path))
+    return replace(from_scripts(layout.name, layout.up, notes), down=rollback, path=str(path))
 
 
 def split(text: str, source: str = "<string>") -> list[Statement]:
@@ -144,7 +144,8 @@ def plan(path: str | Path | Migration, down: str | Path | None = None, max_mb: f
     return Plan(load(path, down, max_mb))
 
 
-def _from_scripts(name: str, scripts: tuple[Script, ...], notes: tuple[str, ...] = ()) -> Migration:
+def from_scripts(name: str, scripts: tuple[Script, ...], notes: tuple[str, ...] = ()) -> Migration:
+    """A migration (without rollback) from a reader's scripts, statements numbered across them."""
     statements: list[Statement] = []
     for script in scripts:
         next_tx = max((s.transaction for s in statements), default=0) + 1

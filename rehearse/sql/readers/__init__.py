@@ -15,15 +15,16 @@ from rehearse.sql.readers import alembic, files, liquibase
 from rehearse.sql.script import Layout, read
 
 
-def locate(path: str | Path) -> Layout:
-    """Find the files of the migration at `path`; BadInput when there are none or they are inconsistent."""
+def locate(path: str | Path, revisions: tuple[str | None, str | None] | None = None) -> Layout:
+    """Find the files of the migration at `path`; BadInput when there are none or they are inconsistent.
+    `revisions`: (from, to) of an Alembic project, None ends meaning base and head."""
     path = Path(path)
     if not path.exists():
         raise BadInput(f"{path}: no such file or folder; give a .sql file or a migration folder")
     if path.is_file():
         return _single_file(files.sql_file(path))
-    if _is_alembic(path):
-        return alembic.layout(path)
+    if is_alembic(path):
+        return alembic.layout(path, *(revisions or ()))
     up, versioned = path / "up.sql", files.versioned_files(path)
     if up.is_file() and versioned:
         raise BadInput(f"{path}: has both up.sql and Flyway V…__….sql files; keep one layout per folder")
@@ -42,5 +43,5 @@ def _single_file(path: Path) -> Layout:
     return files.single_file(path, text)
 
 
-def _is_alembic(folder: Path) -> bool:
+def is_alembic(folder: Path) -> bool:
     return (folder / "alembic.ini").is_file() or (folder / "env.py").is_file() and (folder / "versions").is_dir()

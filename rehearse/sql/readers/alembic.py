@@ -44,12 +44,21 @@ _CHILD = (
     "import sys; sys.path.append(sys.argv.pop(1)); "  # argv: the engine's root, then child()'s arguments
     "from rehearse.sql.readers.alembic import child; child(*sys.argv[1:])"
 )
+_VERSION_AT = (
+    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);\n"
+    "INSERT INTO alembic_version (version_num) VALUES ('{start}');\n"
+)
 _RUNNING = re.compile(r"-- Running (upgrade|downgrade) (.*?) ->(.*)")
 
 
-def layout(folder: Path) -> Layout:
-    """The project's upgrade to head as the up, its downgrade to base as the down."""
-    out = _offline(folder)
+def layout(folder: Path, start: str | None = None, end: str | None = None) -> Layout:
+    """The project's upgrade to head (or from `start` to `end`) as the up, its downgrade back as the down.
+
+    From a `start` revision the copy has no Alembic history, so the up begins by creating the version table
+    at `start` (credited to env.py), as the production database has it."""
+    out = _offline(folder, start or "", end or "")
+    if start:
+        out["up"] = _VERSION_AT.format(start=start.replace("'", "''")) + out["up"]
     up = _script(folder, out, "upgrade", out["up"])
     table = _version_table(up)
     down = _script(folder, out, "downgrade", out["down"], tail=f"DROP TABLE {table};\n" if table else "")
@@ -69,14 +78,14 @@ def layout(folder: Path) -> Layout:
     return Layout(folder.name, (up,), (down,), tuple(notes), tuple(down_notes))
 
 
-def _offline(folder: Path) -> dict:
+def _offline(folder: Path, start: str = "", end: str = "") -> dict:
     """Run Alembic offline in a child process; what it emitted, or BadInput with Alembic's error."""
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "alembic.json"
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")  # no __pycache__ left in the team's versions/
         try:
             proc = subprocess.run(
-                [sys.executable, "-c", _CHILD, _ROOT, str(folder.resolve()), str(result)],
+                [sys.executable, "-c", _CHILD, _ROOT, str(folder.resolve()), str(result), start, end],
                 cwd=folder,
                 env=env,
                 capture_output=True,
@@ -181,8 +190,9 @@ def _shown(folder: Path, path: str) -> str:
     return f"{shown}:{line}" if line else shown
 
 
-def child(folder: str, result: str) -> None:
-    """In the child process: run Alembic offline both ways; write what it emitted, or its error, as JSON."""
+def child(folder: str, result: str, start: str = "", end: str = "") -> None:
+    """In the child process: run Alembic offline both ways (base or `start` to head or `end`); write what it
+    emitted, or its error, as JSON."""
     from alembic import __version__, command
     from alembic.config import Config
 
@@ -194,8 +204,10 @@ def child(folder: str, result: str) -> None:
     try:
         out = dict(
             alembic=__version__,
-            up=_emitted(cfg, lambda: command.upgrade(cfg, "head", sql=True)),
-            down=_emitted(cfg, lambda: command.downgrade(cfg, "head:base", sql=True)),
+            up=_emitted(
+                cfg, lambda: command.upgrade(cfg, f"{start}:{end or 'head'}" if start else end or "head", sql=True)
+            ),
+            down=_emitted(cfg, lambda: command.downgrade(cfg, f"{end or 'head'}:{start or 'base'}", sql=True)),
             **_describe(cfg),
         )
     except Exception as exc:  # noqa: BLE001 — whatever env.py or a revision raises is reported, not a crash

@@ -46,6 +46,12 @@ def versioned_files(folder: Path) -> dict[str, list[tuple[tuple[int, ...], Path]
     return found if found["V"] or found["U"] else {}
 
 
+def version_of(source: str) -> tuple[int, ...] | None:
+    """The Flyway version of a V or U file's path, None for any other file."""
+    match = _VERSIONED.fullmatch(Path(source).name)
+    return _version(match["version"]) if match else None
+
+
 def _version(text: str) -> tuple[int, ...]:
     parts = [int(p) for p in re.split(r"[._]", text)]
     while len(parts) > 1 and parts[-1] == 0:  # Flyway treats 1.0 and 1 as the same version

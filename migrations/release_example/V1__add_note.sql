@@ -1,0 +1,2 @@
+-- a nullable column: catalogue only
+ALTER TABLE orders ADD COLUMN note text;
