@@ -39,6 +39,7 @@ def add_parser(sub, config_flags) -> None:
 
 
 def command(args) -> int:
+    from rehearse.present.housekeeping import print_dropped_at_start
     from rehearse.present.release import page
     from rehearse.verdicts.review import review
 
@@ -46,6 +47,7 @@ def command(args) -> int:
     production = dict(rows=args.production_rows, dsn=args.production_dsn)
     done = review(args.paths, max_risk=args.max_risk, thresholds=args.thresholds,
                   revisions=(args.start, args.end), production=production, **options)  # fmt: skip
+    print_dropped_at_start(done.results[0].manifest.leftovers_dropped)
     release = done.release
     for number, m in enumerate(release["migrations"], 1):
         print(f"{number}. {m['name']}: {str(m.get('verdict')).upper()} ({m.get('outcome')}), run {m.get('run_id')}")

@@ -76,6 +76,7 @@ class RunManifest:
     leftovers_dropped: list[str] = field(default_factory=list)  # what killed runs had left (dbserver.leftovers)
     roles: dict | None = None  # the roles the migration and the application logged in as
     cluster_statements: list = field(default_factory=list)  # statements reaching outside, allowed by the user
+    release: dict | None = None  # {review_id, number, of, name}: one migration of a release (rehearse review)
 
     @property
     def table_rows(self) -> dict:
@@ -87,7 +88,7 @@ class RunManifest:
         data["config"] = self.config.to_dict()
         for name in ("long_transaction", "state_after", "compatibility", "rollback"):
             data[name] = asdict(data[name]) if data[name] is not None else None
-        for name in ("compatibility", "rollback", "replay"):  # present only when the run had them, as always
+        for name in ("compatibility", "rollback", "replay", "release"):  # present only when the run had them
             if data[name] is None:
                 del data[name]
         return data

@@ -23,7 +23,7 @@ from rehearse.sql import migration as migration_mod
 from rehearse.sql import readers
 from rehearse.sql.migration import Migration
 from rehearse.sql.readers import files
-from rehearse.sql.script import Layout, Script
+from rehearse.sql.script import Layout, Script, size_limit
 
 
 @dataclass(frozen=True)
@@ -35,18 +35,20 @@ class Part:
     migration: Migration
 
 
-def parts(paths, start: str | None = None, end: str | None = None) -> list[Part]:
-    """The migrations of the release made of `paths`; `start`/`end`: an Alembic range (revisions)."""
+def parts(paths, start: str | None = None, end: str | None = None, max_mb: float | None = None) -> list[Part]:
+    """The migrations of the release made of `paths`; `start`/`end`: an Alembic range (revisions); a file
+    over `max_mb` MB is refused before it is read (see rehearse.sql.script.size_limit)."""
     paths = [str(p) for p in paths]
     if not paths:
         raise BadInput("no release given; name a Flyway folder, a Liquibase changelog, an Alembic project or files")
     if (start or end) and (len(paths) != 1 or not readers.is_alembic(Path(paths[0]))):
         raise BadInput("--from/--to name an Alembic range; give one Alembic project folder with them")
     if len(paths) > 1:
-        return [Part(_name(p), p, migration_mod.load(p)) for p in paths]
-    layout = readers.locate(paths[0], revisions=(start, end) if start or end else None)
+        return [Part(_name(p), p, migration_mod.load(p, max_mb=max_mb)) for p in paths]
+    with size_limit(max_mb):
+        layout = readers.locate(paths[0], revisions=(start, end) if start or end else None)
     pieces = _split(layout) if len(layout.up) > 1 else [(layout.name, layout.up, layout.down)]
-    return [Part(name, paths[0], _migration(name, up, down, layout)) for name, up, down in pieces]
+    return [Part(name, paths[0], _migration(name, up, down, layout, paths[0])) for name, up, down in pieces]
 
 
 def _name(path: str) -> str:
@@ -54,9 +56,9 @@ def _name(path: str) -> str:
     return p.stem if p.is_file() else p.name
 
 
-def _migration(name: str, up: tuple[Script, ...], down: tuple[Script, ...], layout: Layout) -> Migration:
+def _migration(name: str, up: tuple[Script, ...], down: tuple[Script, ...], layout: Layout, path: str) -> Migration:
     rollback = migration_mod.from_scripts(f"{name} (down)", down, layout.down_notes) if down else None
-    return replace(migration_mod.from_scripts(name, up, layout.notes), down=rollback)
+    return replace(migration_mod.from_scripts(name, up, layout.notes), down=rollback, path=path)
 
 
 def _split(layout: Layout) -> list[tuple[str, tuple[Script, ...], tuple[Script, ...]]]:

@@ -8,8 +8,9 @@ from common.text import human_ms
 from rehearse.verdicts.gate import EXIT_MIGRATION_FAILED, EXIT_OK, EXIT_OVER_RISK
 
 
-def release(name: str, migrations: list[dict], max_risk: str, manifest: dict, production: dict) -> dict:
-    """The release summary (without its id): decision, why, window, and the sign-off facts of the runs."""
+def release(name: str, migrations: list[dict], max_risk: str, manifest, production: dict) -> dict:
+    """The release summary (without its id): decision, why, window, and the sign-off facts of the runs
+    (`manifest`: the first run's RunManifest)."""
     go = all(m.get("gate", {}).get("passed") for m in migrations)
     return dict(
         name=name,
@@ -19,11 +20,11 @@ def release(name: str, migrations: list[dict], max_risk: str, manifest: dict, pr
         window=window(migrations),
         migrations=migrations,
         run_ids=[m["run_id"] for m in migrations if m.get("run_id")],
-        scale=manifest.get("scale"),
-        seed=manifest.get("seed"),
-        postgres_version=manifest.get("postgres_version"),
-        dataset=manifest.get("dataset"),
-        fidelity=(manifest.get("dataset_manifest") or {}).get("fidelity"),
+        scale=manifest.scale,
+        seed=manifest.seed,
+        postgres_version=manifest.postgres_version,
+        dataset=manifest.dataset,
+        fidelity=manifest.dataset_manifest.get("fidelity"),
         production=production,
     )
 

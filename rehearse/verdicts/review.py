@@ -8,22 +8,25 @@ the `source` and `line` it was written at and its projection. Every number in it
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
+
+import dbserver
 from common.errors import BadInput
 from common.paths import data_dir
 from rehearse.analysis.summary import summary
 from rehearse.extrapolate import production as prod
 from rehearse.extrapolate import single
-from rehearse.measure import runner
+from rehearse.measure.config import RehearsalConfig, configure
 from rehearse.measure.release import new_review_id, rehearse_release
 from rehearse.sql import release as release_sql
-from rehearse.verdicts import decision
+from rehearse.verdicts import decision, verbs
 from rehearse.verdicts.base import check_level, load_thresholds
 from rehearse.verdicts.gate import gate
-from rehearse.verdicts.judge import verdict
+from rehearse.verdicts.judge import static_findings
 
 
 @dataclass
@@ -48,16 +51,17 @@ def review(paths, config=None, max_risk="amber", thresholds=None, revisions=(Non
     """Rehearse the release made of `paths` (see rehearse.sql.release) and save its summary.
 
     `revisions`: an Alembic range (from, to); `production`: {"rows": 'orders=…' or {table: rows}} or
-    {"dsn": URL}, the sizes to project to (default SF 1); options are RehearsalConfig fields."""
-    config = runner._config(config, options)
+    {"dsn": URL}, the sizes to project to (default SF 1, or a twin's profile); options are RehearsalConfig
+    fields."""
+    config = configure(config, options)
     check_level(max_risk, "max risk")
     th = load_thresholds(thresholds)  # a bad file, path, range or changelog fails before any rehearsal
-    parts = release_sql.parts(paths, *revisions)
-    rows, catalogue, origin = _production_input(production or {})
+    parts = release_sql.parts(paths, *revisions, max_mb=config.max_migration_mb)
+    origin = _production_input(production or {}, config)
     name = " + ".join(dict.fromkeys(Path(p).name for p in map(str, paths)))
     review_id = new_review_id(name)
-    results = rehearse_release(parts, config, review_id)
-    sizes = prod.resolve_production(results[0], rows, catalogue, origin)
+    results = rehearse_release(parts, config, review_id, static_findings)
+    sizes = prod.resolve_production(results[0], **origin)
     migrations = [_migration(p, r, sizes, th, max_risk) for p, r in zip(parts, results)]
     migrations += [decision.not_run(p.name, p.path) for p in parts[len(results) :]]
     release = decision.release(name, migrations, max_risk, results[0].manifest, sizes.to_dict())
@@ -78,31 +82,30 @@ def load_review(review_id: str) -> dict:
     return json.loads((folder / "release.json").read_text())
 
 
-def _production_input(given: dict) -> tuple:
+def _production_input(given: dict, config: RehearsalConfig) -> dict:
+    """What resolve_production needs: the production server's catalogue, given rows, a twin's profile, or SF 1."""
     if given.get("rows") and given.get("dsn"):
         raise BadInput("give --production-rows or --production-dsn, not both")
     if given.get("dsn"):
-        import dbserver
-        from datagen.tables import TABLES
-
-        tables = [f"public.{t.name}" for t in TABLES]
-        return None, prod.read_catalogue(given["dsn"], tables), dbserver.mask(given["dsn"])
+        tables = prod.dataset_tables(config.to_dict())
+        return dict(catalogue=prod.read_catalogue(given["dsn"], tables), origin=dbserver.mask(given["dsn"]))
     rows = given.get("rows")
     rows = prod.parse_production_rows(rows) if isinstance(rows, str) else rows
-    return rows, None, "--production-rows" if rows else "SF 1"
+    if rows or not config.profile:
+        return dict(rows=rows, origin="--production-rows" if rows else "SF 1")
+    return dict(rows=prod.profile_rows(config.profile), origin=f"profile {config.profile}")
 
 
 def _migration(part, result, sizes, thresholds, max_risk: str) -> dict:
-    """One migration of the release: its run judged with a one-scale projection, its statements located."""
-    result.manifest["projection"] = single.project(summary(result), result.manifest, sizes)
-    result.save()  # the run's own page shows the projection too
-    judged = verdict(result, part.migration, thresholds, projection=result.manifest["projection"])
+    """One migration of the release: its run judged with a one-scale projection, each statement with the
+    source and line it was written at (from the migration the run saved)."""
+    projection = single.project(summary(result), result.manifest, sizes)
+    judged = verbs.judge(replace(result, projection=pd.DataFrame(list(projection.values()))), thresholds)
     data = judged.annotate(max_risk)
-    where = {s["index"]: s for s in result.manifest.get("statement_sources", [])}
+    written = {s.index: s for s in result.migration.statements}
     for st in data["statements"]:
-        st.update(source=where.get(st["index"], {}).get("source"), line=where.get(st["index"], {}).get("line"))
-        st["projection"] = result.manifest["projection"].get(str(st["index"]))
-        st.setdefault("delayed_app_tx", st.get("blocked_app_tx"))
+        at = written.get(st["index"])
+        st.update(source=at and at.source, line=at and at.line, projection=projection.get(st["index"]))
     passed = gate(judged, data, max_risk)
     return data | dict(
         name=part.name,
