@@ -63,31 +63,35 @@ def _apply(server, scratch: str, migration, lock_timeout_ms: int | None, login=N
     return None if failed is None else dict(statement=failed.index, sqlstate=failed.sqlstate, message=failed.error)
 
 
-def verify_release_rollback(server, template: str, migrations, lock_timeout_ms: int | None = None) -> list:
+def verify_release_rollback(server, template: str, migrations, lock_timeout_ms: int | None = None, roles=None) -> list:
     """A release's rollbacks on a quiet copy: every up in deploy order, then every down in reverse order,
-    each compared with the state just before its own up. A migration without a down script stops the
-    walk back, as it would in production: it and the migrations before it are reported untested."""
+    each compared with the state just before its own up; run as `roles.migration` when given. A migration
+    without a down script stops the walk back, as it would in production: it and the migrations before it
+    are reported untested."""
     reports = [RollbackReport(tested=False) for _ in migrations]
-    with dbserver.clone(server, template) as scratch, server.connect(scratch) as conn:
+    login = roles.migration if roles else None
+    with dbserver.clone_for(server, roles, template) as scratch, server.connect(scratch) as conn:
         before, ups = [], []
         for migration in migrations:
             before.append((state.schema(conn), state.fingerprint(conn, tag=f"_{len(before)}"), f"_{len(before)}"))
-            ups.append(_apply(server, scratch, migration, lock_timeout_ms))
+            ups.append(_apply(server, scratch, migration, lock_timeout_ms, login))
             if ups[-1]:
                 break  # production stops at a failed migration: the ones after it never ran
         for i in reversed(range(len(ups))):
             if migrations[i].down is None:
                 break
-            reports[i] = _walk_back(server, scratch, conn, migrations[i], before[i], lock_timeout_ms)
+            reports[i] = _walk_back(server, scratch, conn, migrations[i], before[i], (lock_timeout_ms, login))
             reports[i].up_error = ups[i]
     return reports
 
 
-def _walk_back(server, scratch: str, conn, migration, before: tuple, lock_timeout_ms: int | None) -> RollbackReport:
+def _walk_back(server, scratch: str, conn, migration, before: tuple, how: tuple) -> RollbackReport:
+    """One migration's down after the ups of the release so far, against the state before its up;
+    `how`: (lock_timeout_ms, login)."""
     baseline, hashed, tag = before
     report = RollbackReport(tested=True)
     report.leftovers = state.leftovers(baseline, state.schema(conn))
-    report.down_error = _apply(server, scratch, migration.down, lock_timeout_ms)
+    report.down_error = _apply(server, scratch, migration.down, *how)
     report.schema_diff = state.schema_diff(baseline, state.schema(conn))
     report.rows_lost_by_table = state.rows_lost(conn, hashed, tag)
     report.rows_lost = sum(report.rows_lost_by_table.values())
