@@ -29,8 +29,7 @@ def add_parser(sub, config_flags) -> None:
     config_flags(rev)
     rev.add_argument("--max-risk", choices=LEVELS, default="amber", help="highest verdict that passes (default amber)")
     rev.add_argument("--thresholds", metavar="FILE", help="TOML overriding rehearse/verdicts/thresholds.toml")
-    rev.add_argument("--production-rows", metavar="TABLE=ROWS,…", help="production row counts to project to")
-    rev.add_argument("--production-dsn", metavar="URL", help="read production row counts (read-only session)")
+    rev.add_argument("--production-dsn", metavar="URL", help="judge at this server's row counts (read-only look)")
     rev.add_argument("--markdown", metavar="FILE", help="write the pull-request comment here")
     rev.add_argument("--sarif", metavar="FILE", help="write SARIF 2.1.0 for code scanning here")
     rev.add_argument("--junit", metavar="FILE", help="write JUnit XML here: a testcase per statement")
@@ -44,9 +43,8 @@ def command(args) -> int:
     from rehearse.verdicts.review import review
 
     options = {n: getattr(args, n) for n in RehearsalConfig.names() if getattr(args, n, None) is not None}
-    production = dict(rows=args.production_rows, dsn=args.production_dsn)
     done = review(args.paths, max_risk=args.max_risk, thresholds=args.thresholds,
-                  revisions=(args.start, args.end), production=production, **options)  # fmt: skip
+                  revisions=(args.start, args.end), production_dsn=args.production_dsn, **options)  # fmt: skip
     print_dropped_at_start(done.results[0].manifest.leftovers_dropped)
     release = done.release
     for number, m in enumerate(release["migrations"], 1):

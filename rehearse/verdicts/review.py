@@ -12,12 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
-
-import dbserver
 from common.errors import BadInput
 from common.paths import data_dir
-from rehearse.analysis.summary import summary
 from rehearse.extrapolate import production as prod
 from rehearse.extrapolate import single
 from rehearse.measure.config import RehearsalConfig, configure
@@ -47,24 +43,26 @@ def reviews_dir() -> Path:
     return data_dir() / "reviews"
 
 
-def review(paths, config=None, max_risk="amber", thresholds=None, revisions=(None, None), production=None, **options):
+def review(
+    paths, config=None, max_risk="amber", thresholds=None, revisions=(None, None), production_dsn=None, **options
+):
     """Rehearse the release made of `paths` (see rehearse.sql.release) and save its summary.
 
-    `revisions`: an Alembic range (from, to); `production`: {"rows": 'orders=…' or {table: rows}} or
-    {"dsn": URL}, the sizes to project to (default SF 1, or a twin's profile); options are RehearsalConfig
-    fields."""
+    `revisions`: an Alembic range (from, to); options are RehearsalConfig fields. Each run is judged at
+    production size as `rehearse check` judges it: `production_rows`, or `production_dsn`'s row counts read
+    once, now, else SF 1 (a twin: its profile's)."""
     config = configure(config, options)
     check_level(max_risk, "max risk")
     th = load_thresholds(thresholds)  # a bad file, path, range or changelog fails before any rehearsal
     parts = release_sql.parts(paths, *revisions, max_mb=config.max_migration_mb)
-    origin = _production_input(production or {}, config)
+    config = _production_rows(config, production_dsn)
     name = " + ".join(dict.fromkeys(Path(p).name for p in map(str, paths)))
     review_id = new_review_id(name)
     results = rehearse_release(parts, config, review_id, static_findings)
-    sizes = prod.resolve_production(results[0], **origin)
-    migrations = [_migration(p, r, sizes, th, max_risk) for p, r in zip(parts, results)]
+    migrations = [_migration(p, r, th, max_risk) for p, r in zip(parts, results)]
     migrations += [decision.not_run(p.name, p.path) for p in parts[len(results) :]]
-    release = decision.release(name, migrations, max_risk, results[0].manifest, sizes.to_dict())
+    sizes = single.production(results[0]).to_dict()
+    release = decision.release(name, migrations, max_risk, results[0].manifest, sizes)
     release |= dict(review_id=review_id, created_at=datetime.now(UTC).isoformat(timespec="seconds"))
     folder = reviews_dir() / review_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -82,30 +80,27 @@ def load_review(review_id: str) -> dict:
     return json.loads((folder / "release.json").read_text())
 
 
-def _production_input(given: dict, config: RehearsalConfig) -> dict:
-    """What resolve_production needs: the production server's catalogue, given rows, a twin's profile, or SF 1."""
-    if given.get("rows") and given.get("dsn"):
-        raise BadInput("give --production-rows or --production-dsn, not both")
-    if given.get("dsn"):
-        tables = prod.dataset_tables(config.to_dict())
-        return dict(catalogue=prod.read_catalogue(given["dsn"], tables), origin=dbserver.mask(given["dsn"]))
-    rows = given.get("rows")
-    rows = prod.parse_production_rows(rows) if isinstance(rows, str) else rows
-    if rows or not config.profile:
-        return dict(rows=rows, origin="--production-rows" if rows else "SF 1")
-    return dict(rows=prod.profile_rows(config.profile), origin=f"profile {config.profile}")
+def _production_rows(config: RehearsalConfig, production_dsn: str | None) -> RehearsalConfig:
+    """The config with the production row counts its verdicts judge, checked before any rehearsal."""
+    tables = prod.dataset_tables(config.to_dict())
+    if production_dsn is not None:
+        if config.production_rows is not None:
+            raise BadInput("give --production-rows or --production-dsn, not both")
+        config = replace(config, production_rows=single.rows_from(production_dsn, tables))
+    single.check_rows(config.production_rows, tables)
+    return config
 
 
-def _migration(part, result, sizes, thresholds, max_risk: str) -> dict:
-    """One migration of the release: its run judged with a one-scale projection, each statement with the
-    source and line it was written at (from the migration the run saved)."""
-    projection = single.project(summary(result), result.manifest, sizes)
-    judged = verbs.judge(replace(result, projection=pd.DataFrame(list(projection.values()))), thresholds)
+def _migration(part, result, thresholds, max_risk: str) -> dict:
+    """One migration of the release: its run judged at production size (as `rehearse check` judges it), each
+    statement with the source and line it was written at (from the migration the run saved) and its
+    projection."""
+    judged = verbs.judge(result, thresholds)
     data = judged.annotate(max_risk)
     written = {s.index: s for s in result.migration.statements}
     for st in data["statements"]:
         at = written.get(st["index"])
-        st.update(source=at and at.source, line=at and at.line, projection=projection.get(st["index"]))
+        st.update(source=at and at.source, line=at and at.line, projection=judged.projection.get(st["index"]))
     passed = gate(judged, data, max_risk)
     return data | dict(
         name=part.name,

@@ -146,8 +146,9 @@ def _window_text(release: dict) -> str:
     return (
         f"<p id='window'>Projected total window at production size ({escape(str(origin))}): "
         f"<b>{escape(human_ms(w['ms']))}</b> (interval {escape(human_ms(w['low_ms']))}–{escape(human_ms(w['high_ms']))}). "
-        "Rehearsed at one scale: each statement is scaled by the bytes of the largest table it rewrote or "
-        "scanned, with a wide interval (÷3 to ×3).</p>"
+        "Rehearsed at one scale: each statement that scanned, rewrote or validated a table is projected "
+        "linearly in its rows, with a wide interval (0.1× linear to 2× n·log n); the others keep their "
+        "measured times.</p>"
     )
 
 
