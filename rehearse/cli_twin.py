@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from rehearse.measure.config import RehearsalConfig
 
@@ -18,8 +19,16 @@ DIRT = {"orphans": "FOREIGN_KEY=RATE", "duplicates": "UNIQUE_KEY=RATE", "nulls":
 
 
 def add_options(gen) -> None:
-    """The twin's own `datagen` options: a Dask scheduler, and dirt named by constraint or column."""
+    """The twin's own `datagen` options: a Dask scheduler, dirt named by constraint or column, stand-ins for
+    missing extensions, and the whole manifest as JSON."""
     gen.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler to run the twin's chunks on (twin)")
+    gen.add_argument(
+        "--stand-in-missing",
+        action="store_true",
+        help="twin: give each extension the server lacks a stand-in type of the same width (bytea or text) and "
+        "leave out the functions and indexes that need it; every substitution is listed in the manifest",
+    )
+    gen.add_argument("--json", metavar="FILE", help="twin with --info: write the whole manifest here as JSON")
     for kind, metavar in DIRT.items():
         gen.add_argument(
             f"--dirt-{kind}",
@@ -51,13 +60,14 @@ def datagen_twin(args) -> int:
     import datagen
     import dbserver
     from datagen.profile import model
+    from datagen.twin import summary
 
     profile = model.load(args.profile)  # bad input fails before a server is started
     dirty = _dirt(args)
     config = RehearsalConfig(**_options(args, ("scale", "seed", "dsn", "postgres_bin")))
     server = dbserver.open_server(config.dsn, postgres_bin=config.postgres_bin)
     if args.info:
-        manifest = datagen.twin_info(profile, config.scale, config.seed, server=server, dirty=dirty)
+        manifest = datagen.twin_info(profile, config.scale, config.seed, server, dirty, args.stand_in_missing)
         if manifest is None:
             print(
                 f"FAILED: no twin of {args.profile} at scale {config.scale} seed {config.seed}; build it "
@@ -65,7 +75,9 @@ def datagen_twin(args) -> int:
                 file=sys.stderr,
             )
             return EXIT_BAD_INPUT
-        print(json.dumps(manifest, indent=2, default=str))
+        if args.json:
+            Path(args.json).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+        print(summary.text(manifest))
         return EXIT_OK
     dataset = datagen.build_twin(
         profile,
@@ -76,6 +88,9 @@ def datagen_twin(args) -> int:
         rebuild=args.rebuild,
         scheduler=args.scheduler,
         dirty=dirty,
+        stand_in_missing=args.stand_in_missing,
     )
+    for line in summary.stand_in_lines(dataset.manifest):
+        print(line)
     print(dataset.name)
     return EXIT_OK

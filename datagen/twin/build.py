@@ -16,7 +16,7 @@ from datagen import extensions, names
 from datagen import manifest as base_manifest
 from datagen.profile.model import Profile
 from datagen.template import Dataset, _checkpoint, _lock
-from datagen.twin import assemble, dirt, fidelity, finish, schema
+from datagen.twin import assemble, dirt, fidelity, finish, schema, standins
 from datagen.twin.load import load
 from dbserver import embedded
 
@@ -25,8 +25,11 @@ DISK_MARGIN = 1.3  # heap + TOAST + indexes at the profile's bytes per row, plus
 META = "CREATE SCHEMA rehearsal_meta; CREATE TABLE rehearsal_meta.manifest (id int PRIMARY KEY DEFAULT 1 CHECK (id = 1), manifest jsonb NOT NULL)"
 
 
-def twin_name(profile: Profile, scale: float, seed: int, dirty: tuple[dirt.Dirt, ...] = ()) -> str:
+def twin_name(
+    profile: Profile, scale: float, seed: int, dirty: tuple[dirt.Dirt, ...] = (), stood_in: bool = False
+) -> str:
     extra = f"|{sorted(repr(d) for d in dirty)}" if dirty else ""  # a clean twin keeps its name
+    extra += "|stand-in" if stood_in else ""  # a schema with stand-ins is another twin
     digest = hashlib.sha1(f"{profile.to_json()}|{scale!r}|{seed}|{GENERATOR_VERSION}{extra}".encode()).hexdigest()
     return f"{names.PREFIX}twin_{digest[:16]}"
 
@@ -41,19 +44,20 @@ def build_twin(
     progress: bool = True,
     scheduler: str | None = None,
     dirty: tuple[dirt.Dirt, ...] = (),
+    stand_in_missing: bool = False,
 ) -> Dataset:
     """The twin template for (profile, scale, seed): reused when complete, else built under a
     `…__building` name and renamed when done. Bad input fails before rows are generated, and leaves
     nothing behind. `workers` processes generate and load; `scheduler` (a Dask scheduler's address)
-    runs the same units on a Dask cluster instead. `dirty`: orphans, duplicates and NULLs (datagen.twin.dirt)."""
+    runs the same units on a Dask cluster instead. `dirty`: orphans, duplicates and NULLs (datagen.twin.dirt).
+    `stand_in_missing`: the extensions the server lacks get stand-ins (datagen.twin.standins)."""
     scale, seed = names.check_scale(scale), names.check_seed(seed)
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise BadInput(f"workers {workers!r} is not a positive integer; give e.g. 2")
     server = server or dbserver.open_server()
-    split = schema.split(profile.schema_sql)
-    _check_extensions(server, split)
+    split = _schema(server, profile, stand_in_missing)
     targets = [(d.check(), dirt.resolve(split, d)) for d in dirty]
-    name = twin_name(profile, scale, seed, tuple(dirty))
+    name = twin_name(profile, scale, seed, tuple(dirty), bool(split.stand_ins))
     with _lock(server, name):
         found = None if rebuild else twin_info_by_name(server, name)
         if found is not None:
@@ -96,6 +100,7 @@ def _build(server, building, name, profile, split, scale, seed, parallel, progre
         conn.execute("ANALYZE")
         result = _manifest(server, conn, name, profile, plans, scale, seed, workers, seconds, table_seconds)
         result |= {"dirt": [asdict(d) for d, _ in targets], "dirt_achieved": achieved}
+        result["stand_ins"] = split.stand_ins
         conn.execute("INSERT INTO rehearsal_meta.manifest (manifest) VALUES (%s)", (Jsonb(result),))
     _checkpoint(server)
     return result
@@ -127,14 +132,26 @@ def _size(conn, expression: str, *args) -> int:
     return int(conn.execute(f"SELECT {expression}", args).fetchone()[0])
 
 
-def _check_extensions(server: dbserver.Server, split: schema.Split) -> None:
+def _schema(server: dbserver.Server, profile: Profile, stand_in_missing: bool) -> schema.Split:
+    """The profile's schema split; with stand-ins for missing extensions when asked, else refused."""
+    split = schema.split(profile.schema_sql)
+    missing = _missing_extensions(server, split)
+    if not missing:
+        return split
+    if not stand_in_missing:
+        raise BadInput(extensions.missing_message(missing, server.display) + ", or give --stand-in-missing")
+    text, done = standins.stand_in(profile.schema_sql, missing)
+    result = schema.split(text)
+    result.stand_ins = [s.to_dict() for s in done]
+    return result
+
+
+def _missing_extensions(server: dbserver.Server, split: schema.Split) -> list[str]:
     if not split.extensions:
-        return
+        return []
     with server.connect() as conn:
         available = {r[0] for r in conn.execute("SELECT name FROM pg_available_extensions").fetchall()}
-    missing = [e for e in split.extensions if e not in available]
-    if missing:
-        raise BadInput(extensions.missing_message(missing, server.display))
+    return [e for e in split.extensions if e not in available]
 
 
 def _check_disk(server: dbserver.Server, profile: Profile, scale: float) -> None:
@@ -157,9 +174,15 @@ def twin_info_by_name(server: dbserver.Server, name: str) -> dict | None:
 
 
 def twin_info(
-    profile: Profile, scale: float, seed: int = 42, server: dbserver.Server | None = None, dirty: tuple = ()
+    profile: Profile,
+    scale: float,
+    seed: int = 42,
+    server: dbserver.Server | None = None,
+    dirty: tuple = (),
+    stand_in_missing: bool = False,
 ) -> dict | None:
     """The manifest (with fidelity) of the twin for (profile, scale, seed, dirt), or None when not built."""
     server = server or dbserver.open_server()
-    name = twin_name(profile, names.check_scale(scale), names.check_seed(seed), tuple(dirty))
+    stood_in = bool(_schema(server, profile, stand_in_missing).stand_ins)
+    name = twin_name(profile, names.check_scale(scale), names.check_seed(seed), tuple(dirty), stood_in)
     return twin_info_by_name(server, name)

@@ -36,6 +36,7 @@ class Split:
     keys: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (table, columns) unique
     foreign: list[tuple[str, tuple[str, ...], str, tuple[str, ...]]] = field(default_factory=list)
     checks: list[tuple[str, str]] = field(default_factory=list)  # (table, expression) added post-data
+    stand_ins: list[dict] = field(default_factory=list)  # --stand-in-missing: every substitution made
 
 
 def split(schema_sql: str) -> Split:
