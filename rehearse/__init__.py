@@ -3,9 +3,9 @@
 `import rehearse as rh` gives the verbs (rh.run, rh.run_scales, rh.plan, rh.check, rh.judge, rh.report,
 rh.load, rh.review and rh.load_review for a release), rh.summary, rh.verdict, rh.gate, rh.RehearsalConfig,
 rh.RehearsalResult, and the packages a notebook page uses (rh.analysis, rh.plots, rh.incidents,
-rh.compatibility, rh.preflight, rh.report_page, rh.release_page, rh.dataset_inspect, rh.dataset_plots). The CLI
-is these verbs plus printing; `datagen.build` and `dbserver.start/stop/status` are the other two. Everything is
-imported on first use, so that
+rh.compatibility, rh.preflight, rh.report_page, rh.release_page, rh.dataset_inspect, rh.dataset_plots, and for
+a twin rh.profiles, rh.build_twin, rh.twin_summary, rh.twin_plots). The CLI is these verbs plus printing;
+`datagen.build` and `dbserver.start/stop/status` are the other two. Everything is imported on first use, so that
 `import rehearse.sql` does not pull in the whole engine.
 """
 
@@ -44,6 +44,10 @@ _PUBLIC = {  # name -> (module, attribute); attribute None: the module itself
     "analysis": ("rehearse.analysis", None),
     "dataset_inspect": ("datagen.inspect", None),  # the dataset as DataFrames: sizes, orders per day, …
     "dataset_plots": ("datagen.plots", None),
+    "profiles": ("datagen.profile", None),  # a profile of a database: from_server, from_files, load
+    "build_twin": ("datagen.twin", "build_twin"),
+    "twin_summary": ("datagen.twin.summary", None),  # a twin's fidelity as DataFrames and text
+    "twin_plots": ("datagen.twin.plots", None),
 }
 __all__ = sorted(_PUBLIC)
 

@@ -29,7 +29,7 @@ ALLOWED = {"path", "max_risk", "run_id"}
 # Executed by the slow test: the dataset notebook and the incident notebooks (report.ipynb needs a saved run).
 EXECUTED = [p for p in ALL if p.name[:2].isdigit()]
 TINY = dict(scale=0.01, rate=100, warmup=1, cooldown=1)
-TINIEST = {"00_dataset": dict(scale=0.001)}
+TINIEST = {"00_dataset": dict(scale=0.001), "20_your_database": dict(scale=0.001)}
 FORBIDDEN = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.For, ast.AsyncFor, ast.While)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -100,3 +101,19 @@ def test_the_twin_builds_with_stand_ins_listed(server, twin):
     assert "stand-in (postgis): index public.places_geom" in summary.text(twin.manifest)
     plain = datagen.twin_info(PROFILE, 1.0, 3, server, stand_in_missing=True)
     assert plain is not None and plain["name"] == twin.name
+
+
+def test_info_prints_a_readable_summary(twin, tmp_path):
+    path = PROFILE.write(tmp_path / "profile.json")
+    manifest = tmp_path / "manifest.json"
+    command = [sys.executable, "-m", "rehearse.cli", "datagen", "--profile", str(path), "--scale", "1", "--seed", "3"]
+    done = subprocess.run(
+        [*command, "--stand-in-missing", "--info", "--json", str(manifest)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"twin {twin.name}: scale 1, seed 3")
+    assert "bytes per row, twin vs profile" in done.stdout and "public.places" in done.stdout
+    assert "columns: " in done.stdout and "stand-in (uuid-ossp): default public.places.id" in done.stdout
+    assert json.loads(manifest.read_text())["name"] == twin.name
+    missing = subprocess.run([*command, "--info"], capture_output=True, text=True)  # without stand-ins: refused
+    assert missing.returncode == 2 and "--stand-in-missing" in missing.stderr
