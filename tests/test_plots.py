@@ -14,6 +14,7 @@ from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from common.errors import BadInput
+from rehearse import analysis
 from rehearse.measure.config import RehearsalConfig
 from rehearse.measure.manifest import RunManifest
 from rehearse.measure.result import RehearsalResult
@@ -314,3 +315,19 @@ def test_compare():
     assert numbers["safer"]["longest lock blocking writes (s)"] == 0
     with pytest.raises(BadInput, match="unknown metric"):
         plots.compare(results, metric="nope")
+
+
+def test_latency_groups_many_kinds_into_the_top_ones_and_other():
+    result = synthetic()
+    result.workload["kind"] = [f"SELECT t{i % 10}·{i % 10:06x}" for i in range(len(result.workload))]
+    result.workload.loc[result.workload.index < 300, "kind"] = "SELECT orders·01ca17"  # the most frequent
+    fig = plots.latency(result)
+    legend = [t.get_text().replace("\n", "") for t in fig.axes[0].get_legend().get_texts()]
+    kinds = [text for text in legend if text.endswith("(ok)")]
+    assert len(kinds) == analysis.TOP_KINDS + 1 and kinds[0] == "SELECT orders·01ca17 (ok)"
+    assert kinds[-1] == "other (ok)"
+    table = analysis.latency_by_kind(result)
+    assert list(dict.fromkeys(table["kind"])) == analysis.kinds.group_order(result)
+    assert table["transactions"].sum() == len(result.workload) and "other" in set(table["kind"])
+    errors = analysis.kinds.errors_by_kind(result)
+    assert set(errors["kind"]) <= set(table["kind"]) and errors["count"].sum() == (~result.workload["ok"]).sum()

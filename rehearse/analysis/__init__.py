@@ -3,6 +3,7 @@
 The timeline's functions are re-exported here (`rehearse.analysis.latency_by_phase(result)`).
 """
 
+from rehearse.analysis.kinds import OTHER, TOP_KINDS, kind_groups, latency_by_kind, top_kinds
 from rehearse.analysis.timeline import (
     PHASES,
     blocked_transactions,
@@ -15,6 +16,11 @@ from rehearse.analysis.timeline import (
 )
 
 __all__ = [
+    "OTHER",
+    "TOP_KINDS",
+    "kind_groups",
+    "latency_by_kind",
+    "top_kinds",
     "PHASES",
     "blocked_transactions",
     "blocking",

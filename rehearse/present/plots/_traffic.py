@@ -5,8 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rehearse.analysis import kinds
 from rehearse.present.plots._axes import _bin_width, _legend, _log_decades, _note, _per
 from rehearse.present.plots._style import FONT
+
+# The top kinds' colours (analysis.kinds.TOP_KINDS of them), in order; red is kept for errors.
+KIND_COLOURS = ("tab:blue", "tab:green", "tab:purple", "tab:brown", "tab:olive", "tab:cyan", "tab:pink")
 
 
 def _draw_latency(ax, result) -> None:
@@ -17,9 +21,11 @@ def _draw_latency(ax, result) -> None:
         _note(ax, "no application transactions recorded")
         return
     x, y, ok = work["intended_start"] - result.t0, work["latency_ms"].clip(lower=0.01), work["ok"].astype(bool)
-    ax.scatter(
-        x[ok], y[ok], s=4, color="tab:blue", alpha=0.3, lw=0, label="transaction (ok)", zorder=2, rasterized=True
-    )
+    groups, order = kinds.kind_groups(result), kinds.group_order(result)
+    for group, colour in zip(order, _kind_colours(order)):
+        shown = ok & (groups == group)
+        label = "transaction (ok)" if len(order) == 1 else f"{group} (ok)"
+        ax.scatter(x[shown], y[shown], s=4, color=colour, alpha=0.3, lw=0, label=label, zorder=2, rasterized=True)
     if (~ok).any():
         ax.scatter(x[~ok], y[~ok], s=22, color="tab:red", marker="x", lw=1.0, label="transaction (error)", zorder=4)
     _steps(
@@ -33,6 +39,12 @@ def _draw_latency(ax, result) -> None:
     )
     _log_decades(ax, y)
     _legend(ax, markerscale=2.5)
+
+
+def _kind_colours(order: list[str]) -> list[str]:
+    """One colour per kind group (never red: red is an error), grey for the lumped "other"."""
+    colours = iter(KIND_COLOURS)
+    return ["0.55" if group == kinds.OTHER else next(colours) for group in order]
 
 
 def _draw_throughput(ax, result) -> None:
