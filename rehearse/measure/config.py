@@ -63,7 +63,8 @@ class RehearsalConfig:
         None,
         "the application's own statements, replayed instead of the built-in app: a pg_stat_statements "
         "export (.csv/.json: query, calls, mean_exec_time, rows), a profile (.json, its queries) or a .sql "
-        "file with an optional `-- weight: N` comment per statement; --rate scales the total",
+        "file with an optional `-- weight: N` comment per statement; 'tables' = a generic application from "
+        "the --profile's table rates (point reads, index lookups, inserts, updates, deletes); --rate scales the total",
     )
     read_only_workload: bool = _option(False, "replay only the reads of --workload (its writes are left out)")
     production_rows: str | None = _option(

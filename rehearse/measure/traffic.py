@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 from common.errors import BadInput
+from datagen.profile import model as profile_model
 from rehearse.measure import compatibility
 from rehearse.measure.config import RehearsalConfig
+from rehearse.measure.replay import tables
 from rehearse.measure.replay.app import ReplayApp
 from rehearse.measure.transactions import QUERIES
 from rehearse.measure.workload import query_sets
@@ -25,10 +27,16 @@ def replay_apps(config: RehearsalConfig) -> dict | None:
         raise BadInput(
             f"--app-versions {config.app_versions}: give current,new or two workload files, e.g. current.csv,new.csv"
         )
-    return {
-        version: ReplayApp(name, read_only=config.read_only_workload)
-        for version, name in zip(("current", "new"), files)
-    }
+    return {version: _app(name, config) for version, name in zip(("current", "new"), files)}
+
+
+def _app(name: str, config: RehearsalConfig) -> ReplayApp:
+    if name != tables.WORKLOAD:
+        return ReplayApp(name, read_only=config.read_only_workload)
+    path = getattr(config, "profile", None)  # --profile: the twin's profile, when rehearsing on a user's schema
+    if not path:
+        raise BadInput("--workload tables builds its application from a profile's table rates; give --profile FILE")
+    return tables.TablesApp(profile_model.load(path), read_only=config.read_only_workload)
 
 
 def app_queries_of(config: RehearsalConfig, apps: dict | None) -> list:

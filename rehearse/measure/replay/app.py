@@ -43,7 +43,9 @@ class ReplayApp:
 
     def __init__(self, path: str | Path, read_only: bool = False):
         self.path = str(path)
-        statements = [_statement(e) for e in sources.read(path)]
+        self._take([_statement(e) for e in sources.read(path)], read_only)
+
+    def _take(self, statements: list[Statement], read_only: bool) -> None:
         self.dropped = [s for s in statements if read_only and not s.reads_only]
         self.statements = _merged([s for s in statements if s not in self.dropped])
         self.skipped: list[dict] = [
