@@ -86,6 +86,7 @@ def _build_parser() -> argparse.ArgumentParser:
     plan.add_argument("path")
     plan.add_argument("--json", metavar="FILE", help="write the plan as JSON here")
     _config_flags(plan, only=("max_migration_mb",))
+    plan.add_argument("--profile", metavar="FILE", help="also show each locked table's rows and size in production")
     cli_clean.add_parser(sub, _config_flags)
     _add_check(sub)
     cli_profile.add_parser(sub)
@@ -190,11 +191,24 @@ def _cmd_server(args) -> int:
 def _cmd_plan(args) -> int:
     from rehearse.sql.migration import plan
 
+    profile = _profile(args.profile)  # a bad profile fails before the migration is read
     result = plan(args.path, max_mb=args.max_migration_mb)
+    data = result.to_dict()
     print(result.to_text())
+    if profile is not None:
+        from rehearse.sql import plan_profile
+
+        data["production"] = plan_profile.production_tables(result, profile)
+        print("\n" + plan_profile.text(data["production"], args.profile))
     if args.json:
-        Path(args.json).write_text(json.dumps(result.to_dict(), indent=2))
+        Path(args.json).write_text(json.dumps(data, indent=2))
     return EXIT_OK
+
+
+def _profile(path: str | None):
+    from datagen.profile import model
+
+    return None if path is None else model.load(path)
 
 
 def _cmd_run(args) -> int:

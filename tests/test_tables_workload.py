@@ -1,8 +1,10 @@
-"""--workload tables: a generic application from a profile's table rates, replayed on the profile's twin."""
+"""A profiled schema with table rates and queries: `--workload tables` (a generic application from the rates)
+replayed on its twin, and its queries' generic plans the same shape on the twin as on the profiled database."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import secrets
 import time
 
@@ -11,7 +13,10 @@ import pytest
 import datagen
 import dbserver
 from common.errors import BadInput
-from datagen.profile.model import Rates
+from datagen.profile import plans
+from datagen.profile.model import Profile, Query, Rates
+from datagen.twin import summary
+from rehearse.cli import main
 from rehearse.measure.config import RehearsalConfig
 from rehearse.measure.replay.tables import TablesApp
 from rehearse.measure.traffic import replay_apps
@@ -50,6 +55,13 @@ EXPECTED = {  # kind → rows per second in production
     "delete invoices": 10.0,
 }
 
+QUERIES = (
+    "SELECT * FROM invoices WHERE account_id = $1",
+    "SELECT a.name, i.total FROM accounts a JOIN invoices i ON i.account_id = a.id WHERE a.email = $1",
+    "SELECT state, count(*) FROM invoices WHERE total > $1 GROUP BY state",
+    "UPDATE accounts SET score = $1 WHERE id = $2",
+)
+
 
 @pytest.fixture(scope="module")
 def profile(server):
@@ -58,11 +70,12 @@ def profile(server):
     try:
         with server.connect(name) as conn:
             conn.execute(SCHEMA)
+            queries = tuple(Query(q, 100, 1.0, 1, plans.shape(conn, q)) for q in QUERIES)
         found = profile_of(server, name)
     finally:
         dbserver.drop(server, name)
     tables = tuple(dataclasses.replace(t, rates=RATES[t.qualified]) for t in found.tables)
-    return dataclasses.replace(found, tables=tables)
+    return dataclasses.replace(found, tables=tables, queries=queries)
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +108,34 @@ def test_the_generic_application_runs_on_the_twin_in_production_proportions(serv
 def test_without_a_profile_one_line():
     with pytest.raises(BadInput, match="--workload tables .*--profile"):
         replay_apps(RehearsalConfig(workload="tables"))
+
+
+def test_generic_plans_have_the_same_shape_on_the_twin(server, twin, profile):
+    found = twin.manifest["plans"]
+    assert [p["query"] for p in found] == list(QUERIES)
+    assert all(p["production"] for p in found)  # EXPLAIN (GENERIC_PLAN) planned each on the profiled database
+    assert all(p["same_shape"] for p in found), [p for p in found if not p["same_shape"]]
+    assert any("Index Scan" in line and "invoices_account" in line for line in found[0]["twin"])
+    changed = (dataclasses.replace(profile.queries[0], plan_shape=("Seq Scan invoices",)),)
+    with server.connect(twin.name) as conn:
+        assert plans.compare(conn, changed)[0]["same_shape"] is False
+    assert "generic plans of the profile's queries: 4 of 4 the same shape" in summary.text(twin.manifest)
+    assert Profile.from_json(profile.to_json()) == profile  # the shapes survive the profile file
+
+
+def test_plan_with_a_profile_shows_production_sizes(profile, tmp_path, capsys):
+    migration = tmp_path / "up.sql"
+    migration.write_text(
+        "ALTER TABLE invoices ADD COLUMN paid_at timestamptz;\nCREATE INDEX invoices_note ON invoices (note);\n"
+    )
+    path, out = profile.write(tmp_path / "profile.json"), tmp_path / "plan.json"
+    assert main(["plan", str(migration), "--profile", str(path), "--json", str(out)]) == 0
+    shown = capsys.readouterr().out
+    assert f"production, from the profile {path}:" in shown
+    assert "public.invoices: 6,000 rows" in shown and "AccessExclusiveLock, ShareLock" in shown
+    production = json.loads(out.read_text())["production"]
+    assert [(p["relation"], p["rows"], p["in_profile"]) for p in production] == [("public.invoices", 6000, True)]
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    assert main(["plan", str(migration), "--profile", str(bad)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from datagen.profile import plans
 from datagen.profile.model import RATE_FIELDS, Column, Query, Rates, Table
 from datagen.profile.session import USER_TABLES
 
@@ -107,4 +108,4 @@ def read_queries(conn: psycopg.Connection, top: int) -> tuple[tuple[Query, ...],
         rows = conn.execute(query, (top,)).fetchall()
     except psycopg.Error as exc:
         return (), f"queries: none, pg_stat_statements cannot be read ({str(exc).splitlines()[0]})"
-    return tuple(Query(q, int(c), float(t), int(r)) for q, c, t, r in rows), None
+    return tuple(Query(q, int(c), float(t), int(r), plans.shape(conn, q)) for q, c, t, r in rows), None

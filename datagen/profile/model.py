@@ -112,6 +112,7 @@ class Query:
     calls: int
     mean_exec_time_ms: float
     rows: int
+    plan_shape: tuple[str, ...] | None = None  # EXPLAIN (GENERIC_PLAN) node per line (plans.py); None: not planned
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ class Profile:
             source=Source(**_known(Source, data["source"])),
             schema_sql=data["schema_sql"],
             tables=tuple(_table(t) for t in data.get("tables", ())),
-            queries=tuple(Query(**_known(Query, q)) for q in data.get("queries", ())),
+            queries=tuple(_query(q) for q in data.get("queries", ())),
             holds=Holds(data["holds"]["values"], tuple(data["holds"].get("notes", ()))),
             tool_version=data.get("tool_version", "0+unknown"),
             created_at=data.get("created_at", ""),
@@ -192,6 +193,13 @@ def _table(data: dict) -> Table:
     fields_["rates"] = Rates(**_known(Rates, data.get("rates") or {}))
     fields_["columns"] = tuple(_column(c) for c in data.get("columns", ()))
     return Table(**fields_)
+
+
+def _query(data: dict) -> Query:
+    fields_ = _known(Query, data)
+    if fields_.get("plan_shape") is not None:
+        fields_["plan_shape"] = tuple(fields_["plan_shape"])
+    return Query(**fields_)
 
 
 def _column(data: dict) -> Column:

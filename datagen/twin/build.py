@@ -14,6 +14,7 @@ import dbserver
 from common.errors import BadInput, NotEnoughDisk
 from datagen import extensions, names
 from datagen import manifest as base_manifest
+from datagen.profile import plans as plan_shapes
 from datagen.profile.model import Profile
 from datagen.template import Dataset, _checkpoint, _lock
 from datagen.twin import assemble, dirt, fidelity, finish, schema, standins
@@ -101,6 +102,7 @@ def _build(server, building, name, profile, split, scale, seed, parallel, progre
         result = _manifest(server, conn, name, profile, plans, scale, seed, workers, seconds, table_seconds)
         result |= {"dirt": [asdict(d) for d, _ in targets], "dirt_achieved": achieved}
         result["stand_ins"] = split.stand_ins
+        result["plans"] = plan_shapes.compare(conn, profile.queries)  # generic plans: twin vs production
         conn.execute("INSERT INTO rehearsal_meta.manifest (manifest) VALUES (%s)", (Jsonb(result),))
     _checkpoint(server)
     return result

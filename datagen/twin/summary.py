@@ -107,4 +107,22 @@ def _plans(manifest: dict) -> list[str]:
     if not plans:
         return []
     same = sum(1 for p in plans if p.get("same_shape"))
-    return ["", f"generic plans of the profile's queries: {same} of {len(plans)} the same shape as production's"]
+    lines = ["", f"generic plans of the profile's queries: {same} of {len(plans)} the same shape as production's"]
+    for plan in (p for p in plans if not p.get("same_shape")):
+        lines += [f"differs: {' '.join(plan['query'].split())[:100]}", "  production:", *plan["production"]]
+        lines += ["  twin:", *(plan["twin"] or ["(not planned)"])]
+    return lines
+
+
+def plans_frame(manifest: dict) -> pd.DataFrame:
+    """Per profile query with a production plan: whether its generic plan has the same shape on the twin."""
+    rows = [
+        dict(
+            query=p["query"],
+            same_shape=p["same_shape"],
+            production=" / ".join(s.strip() for s in p["production"]),
+            twin=" / ".join(s.strip() for s in p["twin"]),
+        )
+        for p in manifest.get("plans") or ()
+    ]
+    return pd.DataFrame(rows, columns=["query", "same_shape", "production", "twin"])
