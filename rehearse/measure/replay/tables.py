@@ -3,11 +3,13 @@ production has no pg_stat_statements.
 
 Per table of the profile, on the rehearsal database's own catalogue (the twin has production's schema):
 
-* point reads by primary key and index lookups on the first column of every other index share the table's
-  `idx_scan` rate evenly (the profile has no per-index counters);
+* point reads by primary key and `=` lookups on the first column of every other B-tree or hash index share
+  the table's `idx_scan` rate evenly (the profile has no per-index counters; GIN and GiST indexes answer
+  containment and search operators, which a generic application cannot make up);
 * inserts at `n_tup_ins` rows/s, of every column that has no default the server must fill (identity,
   serial, generated), nullable columns of a unique index left out (NULLs never collide; a NOT NULL unique
-  column other than the key takes sampled values, and can collide);
+  column other than the key takes sampled values, and can collide); a table whose key the server does not
+  fill and is not an integer gets no inserts (new keys are counted up from the maximum);
 * HOT updates at `n_tup_hot_upd` (a column no index covers, so PostgreSQL can update in place) and the
   other updates at `n_tup_upd − n_tup_hot_upd` (an indexed column), both by primary key;
 * deletes at `n_tup_del`, by primary key.
@@ -33,9 +35,13 @@ SELECT a.attname,
        a.attgenerated <> '' OR a.attidentity <> '' OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%%', false),
        EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND a.attnum = ANY(i.indkey)),
        EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY(i.indkey)),
-       EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND NOT i.indisprimary AND i.indkey[0] = a.attnum),
+       EXISTS (SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
+               WHERE i.indrelid = a.attrelid AND NOT i.indisprimary AND i.indkey[0] = a.attnum
+                 AND am.amname IN ('btree', 'hash'))
+         AND (SELECT t.typcategory FROM pg_type t WHERE t.oid = a.atttypid) <> 'A',
        EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique AND NOT i.indisprimary
-               AND a.attnum = ANY(i.indkey)) AND NOT a.attnotnull
+               AND a.attnum = ANY(i.indkey)) AND NOT a.attnotnull,
+       a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
 FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
 """
@@ -46,8 +52,9 @@ class Col(NamedTuple):
     filled: bool  # the server fills it: identity, serial, generated
     indexed: bool
     key: bool  # in the primary key
-    leads: bool  # first column of an index other than the primary key
+    leads: bool  # first column, not an array, of a B-tree or hash index other than the primary key (`=` lookup)
     optional_unique: bool  # in a unique index and nullable: left out of inserts (NULLs never collide)
+    integer: bool  # new keys can be counted up from the maximum
 
 
 class TablesApp(ReplayApp):
@@ -102,7 +109,7 @@ def _writes(name: str, columns: list[Col], key: list[str], rates) -> list[tuple[
     by_key = " AND ".join(f"{_quoted(k)} = ${i}" for i, k in enumerate(key, 2))
     hot_rate = rates.n_tup_hot_upd or 0
     made = []
-    if insertable:
+    if insertable and all(c.integer for c in columns if c.key and c.name in insertable):
         values = ", ".join(f"${i}" for i in range(1, len(insertable) + 1))
         made.append(
             (
