@@ -1,0 +1,128 @@
+"""Round-trip acceptance (not in make test): profile the built-in order service at SF 0.1, build its twin from
+the profile alone, compare the data (null fraction within 0.01, distinct count within ×1.25, table size within
+±10 %) and — where `run --profile` is available — rehearse the incident migrations on both (same locks,
+rewrites and failures, durations within ±25 %). Writes bench/RESULTS-roundtrip.md.
+
+    PYTHONPATH=. python bench/roundtrip.py [--scale 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != HERE]  # bench/datagen.py shadows datagen
+sys.path.insert(0, str(HERE.parent))
+
+import datagen  # noqa: E402
+import dbserver  # noqa: E402
+from datagen.profile import from_server  # noqa: E402
+from datagen.twin import summary  # noqa: E402
+from rehearse.measure.config import RehearsalConfig  # noqa: E402
+
+INCIDENTS = (
+    "01_type_change_transaction_id/risky",
+    "02_foreign_key_on_inconsistent_data/risky",
+    "03_incompatible_change_under_traffic/risky",
+    "04_backfill_single_vs_batched/risky",
+    "05_script_fails_halfway/transactional",
+)
+RESULTS = HERE / "RESULTS-roundtrip.md"
+MIGRATIONS = HERE.parent / "migrations"
+
+
+def sizes(server, original: str, twin: str) -> list[dict]:
+    query = (
+        "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relkind = 'r'"
+    )
+    found = {}
+    for name in (original, twin):
+        with server.connect(name) as conn:
+            found[name] = dict(conn.execute(query).fetchall())
+    return [
+        dict(table=t, original=b, twin=found[twin].get(t, 0), error=found[twin].get(t, 0) / b - 1)
+        for t, b in sorted(found[original].items())
+        if b
+    ]
+
+
+def rehearsals(path: Path, scale: float) -> list[str]:
+    if "profile" not in RehearsalConfig.names():
+        return ["rehearsals: SKIPPED, `run --profile` (rehearse on the twin) is not on this branch yet"]
+    import rehearse
+
+    lines = ["| incident | original: status, lock, rewrote, ms | twin: status, lock, rewrote, ms | duration ±25 % |"]
+    lines.append("|---|---|---|---|")
+    for incident in INCIDENTS:
+        quiet = dict(rate=0, warmup=0.5, cooldown=0.5)
+        both = [
+            rehearse.summary(rehearse.run(str(MIGRATIONS / incident), scale=scale, no_report=True, **quiet)),
+            rehearse.summary(rehearse.run(str(MIGRATIONS / incident), profile=str(path), scale=1.0, **quiet)),
+        ]
+        shown = [_statement(s) for s in both]
+        ms = [sum(st["duration_ms"] or 0 for st in s["statements"]) for s in both]
+        ratio = ms[1] / ms[0] - 1 if ms[0] else 0.0
+        lines.append(f"| {incident} | {shown[0]} | {shown[1]} | {ratio:+.0%} {'✓' if abs(ratio) <= 0.25 else '✗'} |")
+    return lines
+
+
+def _statement(summary_: dict) -> str:
+    worst = max(summary_["statements"], key=lambda st: st["duration_ms"] or 0)
+    state = (worst["error"] or {}).get("sqlstate") or worst["status"]
+    return f"{state}, {worst['strongest_lock']}, {worst['rewrote']}, {worst['duration_ms']:.0f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=0.1)
+    args = parser.parse_args()
+    server = dbserver.open_server()
+    started = time.perf_counter()
+    original = datagen.build(scale=args.scale, seed=42, server=server)
+    profile = from_server(server.url(original.name), warn=lambda text: None)
+    profiled = time.perf_counter() - started
+    started = time.perf_counter()
+    twin = datagen.build_twin(profile, 1.0, 42, server, progress=False)
+    built = time.perf_counter() - started
+    columns = summary.columns_frame(twin.manifest)
+    tables = sizes(server, original.name, twin.name)
+    with tempfile.TemporaryDirectory() as tmp:
+        rehearsed = rehearsals(profile.write(Path(tmp) / "profile.json"), args.scale)
+    lines = report(args.scale, profiled, built, columns, tables, rehearsed)
+    print("\n".join(lines))
+    RESULTS.write_text("\n".join(lines) + "\n")
+    return 0
+
+
+def report(scale, profiled, built, columns, tables, rehearsed) -> list[str]:
+    null_ok = columns["null_frac_error"] <= summary.NULL_FRAC_BOUND
+    ratio = columns["distinct_ratio"].astype(float)
+    distinct_ok = ratio.isna() | ((ratio >= 1 / summary.DISTINCT_BOUND) & (ratio <= summary.DISTINCT_BOUND))
+    lines = [
+        "# Round trip: the order service, profiled, rebuilt as a twin (bench/roundtrip.py)",
+        "",
+        f"SF {scale:g}: profiled (with the template's build or reuse) in {profiled:.1f} s, twin built in {built:.1f} s.",
+        f"null fraction within {summary.NULL_FRAC_BOUND}: {int(null_ok.sum())} of {len(columns)} columns; "
+        f"distinct count within ×{summary.DISTINCT_BOUND}: {int(distinct_ok.sum())} of {len(columns)}",
+        "",
+        "| column | null-fraction error | distinct ratio | histogram distance |",
+        "|---|---|---|---|",
+    ]
+    for row in columns[~(null_ok & distinct_ok)].itertuples():
+        lines.append(
+            f"| {row.table}.{row.column} | {row.null_frac_error} | {row.distinct_ratio} | {row.histogram_distance} |"
+        )
+    lines += ["", "| table | original bytes | twin bytes | error (±10 %) |", "|---|---|---|---|"]
+    for t in tables:
+        mark = "✓" if abs(t["error"]) <= 0.10 else "✗"
+        lines.append(f"| {t['table']} | {t['original']:,} | {t['twin']:,} | {t['error']:+.1%} {mark} |")
+    return lines + [""] + rehearsed
+
+
+if __name__ == "__main__":
+    sys.exit(main())
