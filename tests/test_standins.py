@@ -10,9 +10,14 @@ import pytest
 
 import datagen
 import dbserver
-from datagen.profile.model import Column, Profile, Source, Table
+from common.errors import BadInput
+from datagen.profile.model import Column, Profile, Rates, Source, Table
 from datagen.twin import summary
 from datagen.twin.standins import stand_in
+from rehearse.analysis.summary import summary as run_summary
+from rehearse.measure.config import RehearsalConfig
+from rehearse.measure.runner import run
+from rehearse.present import report
 
 # postgis and uuid-ossp are not in the embedded server (pg_trgm is: it stays).
 SCHEMA = """
@@ -40,10 +45,11 @@ COLUMNS = (
     Column("geom", "public.geometry(Point,4326)", 0.2, 32, -1.0),
     Column("area", "public.geography", 0.5, 60, -1.0),
 )
+RATES = Rates(3600.0, 0.0, 40.0, 5.0, 5.0, 0.0, 5.0)  # per second: index scans, inserts, updates, HOT updates
 PROFILE = Profile(
     Source("files", "test"),
     SCHEMA,
-    (Table("public", "places", reltuples=2000, relpages=40, heap_bytes=327680, columns=COLUMNS),),
+    (Table("public", "places", reltuples=2000, relpages=40, heap_bytes=327680, rates=RATES, columns=COLUMNS),),
 )
 
 
@@ -117,3 +123,21 @@ def test_info_prints_a_readable_summary(twin, tmp_path):
     assert json.loads(manifest.read_text())["name"] == twin.name
     missing = subprocess.run([*command, "--info"], capture_output=True, text=True)  # without stand-ins: refused
     assert missing.returncode == 2 and "--stand-in-missing" in missing.stderr
+
+
+def test_rehearsed_on_the_twin_with_its_generic_application_and_the_stand_ins_reported(tmp_path):
+    migration = tmp_path / "up.sql"
+    migration.write_text(
+        "ALTER TABLE places ADD COLUMN seen boolean NOT NULL DEFAULT false;\nCREATE INDEX places_name ON places (name);\n"
+    )
+    path = PROFILE.write(tmp_path / "profile.json")
+    options = dict(scale=1.0, seed=3, workload="tables", rate=100, warmup=1, cooldown=1, stand_in_missing=True)
+    result = run(str(migration), profile=str(path), **options)
+    assert [st["status"] for st in run_summary(result)["statements"]] == ["ok", "ok"]
+    kinds = set(result.workload["kind"])
+    assert {"point read places", "update places (hot)"} <= kinds and result.workload["ok"].mean() > 0.95
+    assert "insert places" not in kinds  # its uuid key lost its default (uuid-ossp): no new keys to make
+    warned = report.warnings_text(result)
+    assert "Not rehearsed (stand-ins for missing extensions)" in warned and "public.places_geom" in warned
+    with pytest.raises(BadInput, match="--stand-in-missing .*--profile"):
+        RehearsalConfig(stand_in_missing=True)

@@ -15,7 +15,8 @@ def load_profile(config: RehearsalConfig):
 
 def dataset(server, config: RehearsalConfig, profile=None) -> datagen.Dataset:
     if config.profile:
-        return datagen.build_twin(profile or model.load(config.profile), config.scale, config.seed, server)
+        profile = profile or model.load(config.profile)
+        return datagen.build_twin(profile, config.scale, config.seed, server, stand_in_missing=config.stand_in_missing)
     if config.from_database:
         return datagen.build_copy(server, config.from_database)
     return datagen.build(scale=config.scale, seed=config.seed, dirt=config.dirt(), server=server)

@@ -78,6 +78,11 @@ class RehearsalConfig:
     profile: str | None = _option(
         None, "rehearse on the synthetic twin (at --scale) of the schema in this profile (`rehearse profile`)"
     )
+    stand_in_missing: bool = _option(
+        False,
+        "with --profile: give each extension the server lacks a stand-in type of the same width and leave out "
+        "what needs it (listed in the manifest and the report)",
+    )
     from_database: str | None = _option(
         None,
         "rehearse on a copy of this existing database on the server (--dsn): copied afresh, marked as the "
@@ -176,6 +181,8 @@ def _check_baseline(config: RehearsalConfig) -> None:
     """A user's schema has no orders table: the built-in app, its dirt and its queries cannot run there."""
     if config.profile and config.from_database:
         raise BadInput("give --profile or --from-database, not both: each is a baseline of its own")
+    if config.stand_in_missing and not config.profile:
+        raise BadInput("--stand-in-missing changes the twin of --profile; give --profile FILE, or drop it")
     if not config.own_schema:
         return
     where = "--profile" if config.profile else "--from-database"

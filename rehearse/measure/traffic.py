@@ -33,10 +33,9 @@ def replay_apps(config: RehearsalConfig) -> dict | None:
 def _app(name: str, config: RehearsalConfig) -> ReplayApp:
     if name != tables.WORKLOAD:
         return ReplayApp(name, read_only=config.read_only_workload)
-    path = getattr(config, "profile", None)  # --profile: the twin's profile, when rehearsing on a user's schema
-    if not path:
+    if not config.profile:
         raise BadInput("--workload tables builds its application from a profile's table rates; give --profile FILE")
-    return tables.TablesApp(profile_model.load(path), read_only=config.read_only_workload)
+    return tables.TablesApp(profile_model.load(config.profile), read_only=config.read_only_workload)
 
 
 def app_queries_of(config: RehearsalConfig, apps: dict | None) -> list:

@@ -92,7 +92,16 @@ def warnings_text(result) -> str:
         )
     elif len(strong) and not lock_timeout:
         lines.append("**No lock_timeout**: a blocking statement would wait indefinitely behind a long query.")
+    lines += _stand_ins(result.manifest.dataset_manifest.get("stand_ins") or [])
     return "\n\n".join(lines) or "No further warnings."
+
+
+def _stand_ins(found: list[dict]) -> list[str]:
+    """--stand-in-missing: what the twin does not have, so what this rehearsal did not rehearse."""
+    if not found:
+        return []
+    items = "; ".join(html.escape(f"{s['kind']} {s['name']} ({s['extension']}: {s['done']})") for s in found)
+    return [f"**Not rehearsed (stand-ins for missing extensions)**: {len(found)} substitution(s): {items}."]
 
 
 def state_text(result) -> str:

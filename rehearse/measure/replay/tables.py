@@ -14,6 +14,9 @@ Per table of the profile, on the rehearsal database's own catalogue (the twin ha
   other updates at `n_tup_upd − n_tup_hot_upd` (an indexed column), both by primary key;
 * deletes at `n_tup_del`, by primary key.
 
+Reads name the columns the table has when the rehearsal starts, as an application built against that
+schema does: with `SELECT *`, a prepared statement fails after `ADD COLUMN` (0A000, "cached plan must not
+change result type"), which is the application's style, not the migration's risk.
 Sequential scans (`seq_scan`) are not replayed: a generic application cannot know what they looked for.
 Each statement is one row per call, so its share of the traffic is production's row rate; `--rate` scales
 the total. The statements are ordinary replay statements: their `$n` are typed and drawn as any others.
@@ -94,9 +97,11 @@ def table_entries(conn: psycopg.Connection, table) -> list[tuple[sources.Entry, 
     lookups = [c.name for c in columns if c.leads and not c.key]
     per_index = (rates.idx_scan or 0) / (1 + len(lookups))
     where = " AND ".join(f"{_quoted(k)} = ${i}" for i, k in enumerate(key, 1))
-    made = [(f"SELECT * FROM {name} WHERE {where}", per_index, f"point read {name}")]
+    shown = ", ".join(_quoted(c.name) for c in columns)  # named, not *: an added column changes no result type
+    made = [(f"SELECT {shown} FROM {name} WHERE {where}", per_index, f"point read {name}")]
     made += [
-        (f"SELECT * FROM {name} WHERE {_quoted(c)} = $1 LIMIT 20", per_index, f"lookup {name}.{c}") for c in lookups
+        (f"SELECT {shown} FROM {name} WHERE {_quoted(c)} = $1 LIMIT 20", per_index, f"lookup {name}.{c}")
+        for c in lookups
     ]
     made += _writes(name, columns, key, rates)
     return [(sources.Entry(sql, calls, 1.0, f"tables: {name}"), label) for sql, calls, label in made if calls > 0]
