@@ -3,8 +3,9 @@
 Danbooru's published structure.sql (../shared/schemas) is profiled by the files path with `--rows` counts,
 its twin is built on the embedded server with `--stand-in-missing` (it lacks pgcrypto) or on PostgreSQL 15
 (`--postgres-bin /usr/lib/postgresql/15/bin`, which has it), the generic application of `--workload tables`
-runs on a clone of the twin, and — where `run --profile` is available — `ALTER TABLE … ADD COLUMN … DEFAULT`
-and `CREATE INDEX` are rehearsed under it, each to its HTML report. A files profile has no
+runs on a clone of the twin, and `ALTER TABLE … ADD COLUMN … DEFAULT`
+and `CREATE INDEX` are rehearsed under it on the twin (`run --profile --workload tables`), each to its HTML
+report. A files profile has no
 pg_stat_user_tables rates: this script gives each table rates proportional to its rows (stated below).
 
     PYTHONPATH=. python bench/real_schema.py [--rows 2000] [--rate 200] [--postgres-bin DIR]
@@ -25,10 +26,10 @@ sys.path.insert(0, str(HERE.parent))
 
 import datagen  # noqa: E402
 import dbserver  # noqa: E402
+from common.errors import RehearsalError  # noqa: E402
 from datagen.profile import from_files  # noqa: E402
 from datagen.profile.model import Rates  # noqa: E402
 from datagen.twin import summary  # noqa: E402
-from rehearse.measure.config import RehearsalConfig  # noqa: E402
 from rehearse.measure.replay.tables import TablesApp  # noqa: E402
 from rehearse.measure.workload import Workload, WorkloadConfig  # noqa: E402
 
@@ -75,22 +76,31 @@ def replay(server, twin, profile, rate: float, seconds: float) -> tuple[dict, ob
 
 
 def rehearse_each(path: Path, scale: float, rate: float, postgres_bin: str | None) -> list[str]:
-    if "profile" not in RehearsalConfig.names():
-        return ["rehearsal: SKIPPED, `run --profile` (rehearse on the twin) is not on this branch yet"]
+    """Each migration rehearsed on the twin under the generic application, judged, its HTML report written."""
     import rehearse
 
-    lines = []
+    lines = ["| migration | status | strongest lock | rewrote | ms | app tx | app errors | p99 during ms | verdict |"]
+    lines.append("|---|---|---|---|---|---|---|---|---|")
     for name, sql in MIGRATIONS.items():
         migration = path.parent / f"{name.replace(' ', '_')}.sql"
         migration.write_text(sql)
         options = dict(profile=str(path), scale=scale, workload="tables", rate=rate, warmup=3, cooldown=3)
-        result = rehearse.run(str(migration), postgres_bin=postgres_bin, **options)
-        st = rehearse.summary(result)
-        first = st["statements"][0]
+        try:
+            result = rehearse.run(
+                str(migration), postgres_bin=postgres_bin, stand_in_missing=postgres_bin is None, **options
+            )
+        except RehearsalError as exc:  # say what stopped it, and keep the numbers measured so far
+            return lines + [f"| {name} | FAILED: {exc} ||||||||"]
+        page = rehearse.report(result.run_id)
+        st, level = rehearse.summary(result), rehearse.judge(result).level
+        first, during = st["statements"][0], st["workload"]["during"]
         lines.append(
-            f"{name}: {first['status']}, {first['strongest_lock']}, rewrote {first['rewrote']}, "
-            f"{first['duration_ms']:.0f} ms, app blocked max {first['blocked_app_ms_max']:.0f} ms, "
-            f"verdict {st['verdict']}, report {st['report']}"
+            f"| {name} | {first['status']} | {first['strongest_lock']} | {first['rewrote']} | "
+            f"{first['duration_ms']:.0f} | {len(result.workload)} | {int((~result.workload['ok']).sum())} | "
+            f"{during['p99_ms'] or 0:.0f} | {level} |"
+        )
+        lines.append(
+            f"|  | report: {page.relative_to(HERE.parent) if page.is_relative_to(HERE.parent) else page} ||||||||"
         )
     return lines
 

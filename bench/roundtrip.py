@@ -1,6 +1,6 @@
 """Round-trip acceptance (not in make test): profile the built-in order service at SF 0.1, build its twin from
 the profile alone, compare the data (null fraction within 0.01, distinct count within ×1.25, table size within
-±10 %) and — where `run --profile` is available — rehearse the incident migrations on both (same locks,
+±10 %) and rehearse the incident migrations on both (same locks,
 rewrites and failures, durations within ±25 %). Writes bench/RESULTS-roundtrip.md.
 
     PYTHONPATH=. python bench/roundtrip.py [--scale 0.1]
@@ -22,7 +22,6 @@ import datagen  # noqa: E402
 import dbserver  # noqa: E402
 from datagen.profile import from_server  # noqa: E402
 from datagen.twin import summary  # noqa: E402
-from rehearse.measure.config import RehearsalConfig  # noqa: E402
 
 INCIDENTS = (
     "01_type_change_transaction_id/risky",
@@ -52,8 +51,6 @@ def sizes(server, original: str, twin: str) -> list[dict]:
 
 
 def rehearsals(path: Path, scale: float) -> list[str]:
-    if "profile" not in RehearsalConfig.names():
-        return ["rehearsals: SKIPPED, `run --profile` (rehearse on the twin) is not on this branch yet"]
     import rehearse
 
     lines = ["| incident | original: status, lock, rewrote, ms | twin: status, lock, rewrote, ms | duration ±25 % |"]
@@ -61,7 +58,7 @@ def rehearsals(path: Path, scale: float) -> list[str]:
     for incident in INCIDENTS:
         quiet = dict(rate=0, warmup=0.5, cooldown=0.5)
         both = [
-            rehearse.summary(rehearse.run(str(MIGRATIONS / incident), scale=scale, no_report=True, **quiet)),
+            rehearse.summary(rehearse.run(str(MIGRATIONS / incident), scale=scale, **quiet)),
             rehearse.summary(rehearse.run(str(MIGRATIONS / incident), profile=str(path), scale=1.0, **quiet)),
         ]
         shown = [_statement(s) for s in both]
