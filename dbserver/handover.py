@@ -42,6 +42,19 @@ SELECT format('ALTER TYPE %I.%I OWNER TO %I', n.nspname, t.typname, {{role}})
  WHERE t.typtype IN ('e', 'd', 'r') AND {_USER_SCHEMAS} AND {_NOT_DEPENDENT.format(cls="'pg_type'", oid="t.oid")}
 """
 APP_TABLES = "SELECT, INSERT, UPDATE, DELETE"
+OWN_GRANTS = f"""
+SELECT format('GRANT {APP_TABLES} ON %I.%I TO %I', n.nspname, c.relname, {{app}})
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND pg_get_userbyid(c.relowner) = current_user AND {_USER_SCHEMAS}
+UNION ALL
+SELECT format('GRANT USAGE, SELECT ON SEQUENCE %I.%I TO %I', n.nspname, c.relname, {{app}})
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind = 'S' AND pg_get_userbyid(c.relowner) = current_user AND {_USER_SCHEMAS}
+UNION ALL
+SELECT format('GRANT EXECUTE ON ROUTINE %s TO %I', p.oid::regprocedure, {{app}})
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE pg_get_userbyid(p.proowner) = current_user AND {_USER_SCHEMAS}
+"""
 
 
 @contextlib.contextmanager
@@ -81,10 +94,11 @@ def _grant_app(conn: psycopg.Connection, dbname: str, app: str) -> None:
         statements += [
             sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(ids[0]),  # before 15 public allowed it
             sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(*ids),
-            sql.SQL("GRANT " + APP_TABLES + " ON ALL TABLES IN SCHEMA {} TO {}").format(*ids),
-            sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(*ids),
-            sql.SQL("GRANT EXECUTE ON ALL ROUTINES IN SCHEMA {} TO {}").format(*ids),
         ]
+    # Object by object, only what the migration role owns: an extension's objects stay the superuser's, and a
+    # GRANT … ON ALL … IN SCHEMA would fail on those it may not grant (e.g. pgstattuple's functions).
+    grants = conn.execute(sql.SQL(OWN_GRANTS).format(app=sql.Literal(app))).fetchall()
+    statements += [sql.SQL(row[0]) for row in grants]
     default = "ALTER DEFAULT PRIVILEGES GRANT {} TO {}"
     for what in (APP_TABLES + " ON TABLES", "USAGE, SELECT ON SEQUENCES", "EXECUTE ON ROUTINES", "USAGE ON SCHEMAS"):
         statements.append(sql.SQL(default).format(sql.SQL(what), sql.Identifier(app)))
