@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 
 def shorten(text: str, width: int = 60) -> str:
     """`text` on one line (runs of whitespace collapsed), cut to `width` characters with an ellipsis."""
@@ -17,3 +20,13 @@ def human_ms(ms: float) -> str:
     if seconds < 120:
         return f"{seconds:.1f} s"
     return f"{seconds / 60:.1f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+
+
+def markdown_text(text: str) -> str:
+    """`text` as literal Markdown: on one line, its Markdown punctuation backslash-escaped and its HTML
+    escaped, so a value from a migration or a database (a column named `<img onerror=…>`) shows as typed."""
+    flat = " ".join(str(text).split())
+    return html.escape(_MARKDOWN.sub(r"\\\1", flat), quote=False)

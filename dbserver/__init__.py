@@ -13,7 +13,7 @@ from dbserver.databases import (
     rename,
     require_owned,
 )
-from dbserver.dsn import mask
+from dbserver.dsn import mask, mask_text
 from dbserver.handover import clone_for, hand_over
 from dbserver.roles import Roles, ensure_roles, superusers
 from dbserver.server import Server, open_server
@@ -31,6 +31,7 @@ __all__ = [
     "rename",
     "require_owned",
     "mask",
+    "mask_text",
     "start",
     "stop",
     "status",

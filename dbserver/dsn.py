@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import psycopg.conninfo
 
 from common.errors import BadInput
@@ -36,3 +38,13 @@ def mask(dsn: str) -> str:
     user = parts.get("user", "")
     secret = ":***" if parts.get("password") else ""
     return f"postgresql://{user}{secret}@{where}/{parts.get('dbname', '')}"
+
+
+_URL = re.compile(r"postgres(?:ql)?://[^\s'\"]+")
+_KEY_VALUE = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def mask_text(text: str) -> str:
+    """Free text (an option error, a message) with every connection URL masked and password=… hidden."""
+    text = _URL.sub(lambda m: mask(m.group(0)), text)
+    return _KEY_VALUE.sub(lambda m: m.group(1) + "***", text)

@@ -6,15 +6,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import fields
 from pathlib import Path
+
+import psycopg
 
 from common.errors import BadInput, RehearsalError
 from common.signals import Terminated, stop_signals_raise
-from rehearse import cli_clean, cli_profile, cli_review, cli_twin
+from rehearse import cli_checks, cli_clean, cli_profile, cli_review, cli_twin
+from rehearse.cli_args import EXIT_BAD_INPUT as EXIT_BAD_INPUT  # re-exported: the exit codes live here
+from rehearse.cli_args import Parser, config_flags, failed
 from rehearse.measure.config import DIRT_FIELDS, RehearsalConfig
 
-EXIT_OK, EXIT_MIGRATION_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_MIGRATION_FAILED = 0, 1
 # `rehearse check`: 0 verdict within --max-risk; 1 the migration failed (whatever the limit: a failed
 # migration never passes); 2 bad input; 3 verdict over --max-risk.
 EXIT_OVER_RISK = 3
@@ -24,47 +27,12 @@ PATH_HELP = (
 )
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line and exit 2, instead of argparse's usage block
-        print(f"FAILED: {message}; see `{self.prog} --help`", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
-
-
-def _config_flags(parser: argparse.ArgumentParser, only: tuple[str, ...] | None = None) -> None:
-    """One flag per RehearsalConfig field, same name with dashes: the CLI cannot drift from the API."""
-    kinds = {"float": float, "int": int, "int | None": int, "str": str, "str | None": str, "float | None": float}
-    for f in fields(RehearsalConfig):
-        if only is not None and f.name not in only:
-            continue
-        flag = "--" + f.name.replace("_", "-")
-        if f.type == "bool":
-            parser.add_argument(flag, action="store_true", default=None, help=f.metadata["help"])
-        else:
-            parser.add_argument(
-                flag,
-                type=_typed(kinds[f.type], flag),
-                default=None,
-                metavar=f.name.upper(),
-                help=f"{f.metadata['help']} (default {f.default})",
-            )
-
-
-def _typed(kind, flag: str):
-    def convert(text: str):
-        try:
-            return kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag} takes a {kind.__name__}, got {text!r}") from None
-
-    return convert
-
-
 def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="rehearse", description="Rehearse a PostgreSQL migration under live traffic.")
+    parser = Parser(prog="rehearse", description="Rehearse a PostgreSQL migration under live traffic.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     gen = sub.add_parser("datagen", help="build (or reuse) the synthetic dataset template")
-    _config_flags(gen, only=("scale", "seed", "dsn", "postgres_bin") + DIRT_FIELDS)
+    config_flags(gen, only=("scale", "seed", "dsn", "postgres_bin") + DIRT_FIELDS)
     gen.add_argument("--rebuild", action="store_true", help="rebuild even if the template exists")
     gen.add_argument("--info", action="store_true", help="print the template's manifest, build nothing")
     gen.add_argument("--profile", metavar="FILE", help="build a twin of the schema in this profile (rehearse profile)")
@@ -85,19 +53,19 @@ def _build_parser() -> argparse.ArgumentParser:
     plan = sub.add_parser("plan", help="dry run: statements, transactions, expected locks; nothing executed")
     plan.add_argument("path")
     plan.add_argument("--json", metavar="FILE", help="write the plan as JSON here")
-    _config_flags(plan, only=("max_migration_mb",))
+    config_flags(plan, only=("max_migration_mb",))
     plan.add_argument("--profile", metavar="FILE", help="also show each locked table's rows and size in production")
-    cli_clean.add_parser(sub, _config_flags)
+    cli_clean.add_parser(sub, config_flags)
     _add_check(sub)
     cli_profile.add_parser(sub)
-    cli_review.add_parser(sub, _config_flags)
+    cli_review.add_parser(sub, config_flags)
     return parser
 
 
 def _add_run(sub) -> None:
     run = sub.add_parser("run", help="rehearse a migration under traffic")
     run.add_argument("path", help=PATH_HELP)
-    _config_flags(run)
+    config_flags(run)
     _verdict_flags(run)
     run.add_argument("--no-report", action="store_true", help="skip the HTML report (saves ~10 s)")
     run.add_argument(
@@ -121,7 +89,7 @@ def _add_check(sub) -> None:
         epilog="exit codes: 0 verdict within --max-risk, 1 migration failed, 2 bad input, 3 verdict over --max-risk",
     )
     check.add_argument("path", help=PATH_HELP)
-    _config_flags(check)
+    config_flags(check)
     check.add_argument(
         "--max-risk", choices=LEVELS, default="amber", help="highest verdict that passes (default amber)"
     )
@@ -140,13 +108,14 @@ def _verdict_flags(parser) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     try:
+        cli_checks.check(args)  # output paths, input files, data folder: before any work starts
         with stop_signals_raise():  # SIGTERM and SIGHUP clean up as Ctrl-C does
             return COMMANDS[args.command](args)
     except RehearsalError as exc:
-        if args.debug:
-            raise
-        print(f"FAILED: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return failed(args.debug, str(exc))
+    except psycopg.errors.InsufficientPrivilege as exc:
+        first = str(exc).splitlines()[0]
+        return failed(args.debug, f"the server refused: {first}; connect with --dsn as the role that owns the datasets")
     except KeyboardInterrupt as exc:
         from rehearse.present.housekeeping import interrupted
 

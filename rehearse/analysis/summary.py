@@ -77,6 +77,7 @@ def summary(result) -> dict:
             state_after=asdict(result.manifest.state_after) if result.manifest.state_after else None,
             rollback=_rollback(result.manifest.rollback),
             workload={phase: row for phase, row in phases.to_dict(orient="index").items()},
+            target_rate=result.manifest.config.app_rate,
             errors=analysis.errors_by_kind(result).to_dict(orient="records"),
             compatibility=compatibility.failures(result),
         )

@@ -27,6 +27,7 @@ from rehearse.extrapolate import fit as _fit
 from rehearse.extrapolate.points import METRICS, fit_frame, points, table_of, xy
 from rehearse.extrapolate.production import (
     Production,
+    check_known,
     dataset_tables,
     parse_production_rows,
     qualified,
@@ -81,6 +82,7 @@ def run_scales(
         raise BadInput("give --production-rows or --production-dsn, not both")
     rows = parse_production_rows(production_rows) if isinstance(production_rows, str) else production_rows
     rows = {qualified(t): int(n) for t, n in rows.items()} if rows else None
+    check_known(rows, dataset_tables(config))  # before any dataset is built
     rc = configure(None, config)  # unknown options fail here, before any rehearsal
     rows, origin = rows_and_origin(config, rows, production_dsn)
     migration = migration_mod.load(path, down=rc.down, max_mb=rc.max_migration_mb)  # a bad file: before any rehearsal

@@ -115,14 +115,26 @@ class RehearsalConfig:
         _positive("clients", self.clients)
         _positive("sample_interval", self.sample_interval)
         _positive("max_migration_mb", self.max_migration_mb)
+        _at_most("rate", self.rate or 0, MAX_RATE, "the synthetic application sustains about 1600 tx/s on 2 cores")
+        _at_most("clients", self.clients, MAX_CLIENTS, "each client is a server connection")
+        _whole("clients", self.clients)
+        for name in ("lock_timeout", "app_statement_timeout", "app_lock_timeout"):
+            if getattr(self, name) is not None:
+                _milliseconds(name, getattr(self, name))
         if self.fail_at is not None and (not isinstance(self.fail_at, int) or self.fail_at < 1):
-            raise BadInput(f"fail_at must be a statement number ≥ 1 (see `rehearse plan`), got {self.fail_at!r}")
+            raise BadInput(
+                f"fail_at must be a statement number ≥ 1 (see `rehearse plan`), got {self.fail_at!r}; give --fail-at N"
+            )
         if self.fail_after is not None:
             _positive("fail_after", self.fail_after)
         if self.fail_mode not in ("cancel", "terminate"):
-            raise BadInput(f"fail_mode must be cancel or terminate, got {self.fail_mode!r}")
+            raise BadInput(
+                f"fail_mode must be cancel or terminate, got {self.fail_mode!r}; give --fail-mode cancel or terminate"
+            )
         if not isinstance(self.lock_retries, int) or self.lock_retries < 0:
-            raise BadInput(f"lock_retries must be a whole number ≥ 0, got {self.lock_retries!r}")
+            raise BadInput(
+                f"lock_retries must be a whole number ≥ 0, got {self.lock_retries!r}; give --lock-retries 0 or more"
+            )
         if self.long_transaction is not None:
             _positive("long_transaction", self.long_transaction)
         for name in ("warmup", "cooldown"):
@@ -130,7 +142,7 @@ class RehearsalConfig:
         for name in DIRT_FIELDS:
             value = getattr(self, name)
             if not _is_number(value) or not 0 <= value <= 1:
-                raise BadInput(f"{name} must be a rate between 0 and 1, got {value!r}")
+                raise BadInput(f"{name} must be a rate between 0 and 1, got {value!r}; give {_flag(name)} e.g. 0.01")
         _check_baseline(self)
 
     @property
@@ -197,15 +209,42 @@ def _check_baseline(config: RehearsalConfig) -> None:
         raise BadInput(f"{what} belong to the built-in order service, not to the schema of {where}; drop them")
 
 
+MAX_RATE = 10_000  # tx/s; past the workload's measured ceiling the run only measures its own backlog
+MAX_CLIENTS = 1_000  # the server's max_connections bounds it further when the run starts
+MAX_MS = 2_147_483_647  # PostgreSQL's largest timeout setting (INT_MAX ms)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _at_most(name: str, value, limit, why: str) -> None:
+    if value > limit:
+        raise BadInput(f"{name} must be at most {limit:g} ({why}), got {value!r}; lower {_flag(name)}")
+
+
+def _whole(name: str, value) -> None:
+    if value != int(value):
+        raise BadInput(f"{name} must be a whole number, got {value!r}; give {_flag(name)} an integer")
+
+
+def _milliseconds(name: str, value) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_MS:
+        raise BadInput(
+            f"{name} must be a whole number of milliseconds from 0 (off) to {MAX_MS}, got {value!r}; "
+            f"give {_flag(name)} in that range, e.g. 2000"
+        )
+
+
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _positive(name: str, value) -> None:
     if not _is_number(value) or value <= 0:
-        raise BadInput(f"{name} must be a number greater than 0, got {value!r}")
+        raise BadInput(f"{name} must be a number greater than 0, got {value!r}; give {_flag(name)} a positive number")
 
 
 def _non_negative(name: str, value) -> None:
     if not _is_number(value) or value < 0:
-        raise BadInput(f"{name} must be a number of seconds ≥ 0, got {value!r}")
+        raise BadInput(f"{name} must be a number of seconds ≥ 0, got {value!r}; give {_flag(name)} 0 or more")

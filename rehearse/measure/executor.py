@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from rehearse.measure import catalog, extensions
+from rehearse.sql.secrets import mask
 
 APPLICATION_NAME = "rehearsal-migration"
 # An injected failure raises where statement k would have run: the transaction it belongs to is aborted
@@ -281,7 +282,7 @@ def _record_for(stmt, phase: str, offset: int) -> StatementRecord:
     transaction = stmt.transaction + (offset if stmt.transaction else 0)
     return StatementRecord(
         index=stmt.index + offset,
-        sql=stmt.sql,
+        sql=mask(stmt.sql),  # what is shown and saved; the connection runs stmt.sql
         phase=phase,
         kind=stmt.kind,
         transaction=transaction,

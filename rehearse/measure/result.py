@@ -98,8 +98,23 @@ def runs_dir() -> Path:
 
 def load(run_id_or_path: str | Path) -> RehearsalResult:
     """Bring a saved run back (no database needed) by its id or its folder; a scaled rehearsal's id gives
-    its largest run with the projection."""
+    its largest run with the projection. A damaged one (bad JSON, a broken parquet file) is one BadInput."""
     directory = _folder(run_id_or_path)
+    try:
+        return _load(directory)
+    except (ValueError, KeyError, TypeError, OSError) as exc:  # JSON, parquet (ArrowInvalid is a ValueError)
+        problem = " ".join(str(exc).split())[:120]
+        raise BadInput(
+            f"saved run {directory} is damaged ({type(exc).__name__}: {problem}); rehearse the migration again"
+        ) from None
+
+
+def folder(run_id_or_path: str | Path) -> Path:
+    """The absolute folder of a saved run given by id or folder; BadInput when there is none."""
+    return _folder(run_id_or_path).resolve()
+
+
+def _load(directory: Path) -> RehearsalResult:
     if (directory / SCALED).exists():
         scaled = json.loads((directory / SCALED).read_text())
         result = load(scaled["run_ids"][-1])

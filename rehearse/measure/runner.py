@@ -15,7 +15,7 @@ import dbserver
 from common.errors import BadInput
 from dbserver import leftovers
 from dbserver.lost import one_line_if_lost
-from rehearse.measure import baseline, compatibility, confine, state
+from rehearse.measure import baseline, compatibility, confine, limits, state
 from rehearse.measure.config import RehearsalConfig, configure
 from rehearse.measure.executor import MigrationExecutor
 from rehearse.measure.long_transaction import LongTransaction
@@ -49,6 +49,7 @@ def run(
     app_queries = app_queries_of(config, apps) if config.app_queries else None
     profile = baseline.load_profile(config)
     server = dbserver.open_server(config.dsn, postgres_bin=config.postgres_bin)
+    limits.check_server(server, config.clients)
     roles = confine.roles(server, reaching, config)
     findings = static_findings(migration, config, server.version) if static_findings else None
     dropped = leftovers.clean(server, older_than=LEFTOVER_AGE)  # what killed runs left (see dbserver.leftovers)

@@ -15,7 +15,13 @@ def read_setup(setup: str | None) -> str | None:
     path = Path(setup)
     if not path.is_file():
         raise BadInput(f"setup file {setup} not found; give --setup an existing .sql file")
-    return path.read_text()
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"setup file {setup} is not UTF-8 text (byte {exc.start}); give --setup a SQL file") from None
+    if "\0" in text:
+        raise BadInput(f"setup file {setup} holds NUL bytes, so it is not SQL text; give --setup a SQL file")
+    return text
 
 
 def run_setup(server, scratch: str, sql_text: str, source: str) -> None:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from common.text import markdown_text
 from rehearse.measure.manifest import StateAfter
-from rehearse.measure.result import load
+from rehearse.measure.result import folder, load
 from rehearse.present.notebooks import execute, reports_dir, to_html
 from rehearse.sql import locks as lockmodes
 from rehearse.verdicts import verbs
@@ -21,11 +22,17 @@ from rehearse.verdicts import verbs
 COLOURS = {"green": "#2e7d32", "amber": "#ef8f00", "red": "#c62828"}
 
 
-def write(run_id: str) -> Path:
-    """Execute the report notebook for `run_id`; returns the HTML page's path."""
+def write(run_id: str | Path) -> Path:
+    """Execute the report notebook for `run_id` (an id, or a run's folder); returns the HTML page's path.
+
+    The run is loaded here first, so a missing or damaged one fails before a kernel starts and leaves no
+    notebook behind; the notebook gets the run's absolute folder (it runs in notebooks/)."""
+    load(run_id)
+    directory = folder(run_id)
     out = reports_dir()
-    executed = execute(Path(__file__).with_name("report.ipynb"), {"run_id": run_id}, out / f"{run_id}.ipynb")
-    return to_html(executed, out / f"{run_id}.html", hide_code=True)
+    parameters = {"run_id": str(directory)}
+    executed = execute(Path(__file__).with_name("report.ipynb"), parameters, out / f"{directory.name}.ipynb")
+    return to_html(executed, out / f"{directory.name}.html", hide_code=True)
 
 
 def judge(result, thresholds=None):
@@ -38,6 +45,11 @@ def report(run_id: str) -> Path:
     """`rehearse report`: (re)write the HTML page of a saved run or scaled rehearsal; its path."""
     load(run_id)  # a clear error for an unknown run, before starting a kernel
     return write(run_id)
+
+
+def explain_text(judged) -> str:
+    """The verdict's paragraph as literal Markdown: it quotes names and messages from the migration."""
+    return markdown_text(judged.explain())
 
 
 def verdict_banner(judged) -> str:
@@ -107,9 +119,9 @@ def _stand_ins(found: list[dict]) -> list[str]:
 def state_text(result) -> str:
     state = result.manifest.state_after or StateAfter()
     parts = [f"**Schema after the run**: {len(state.schema_diff)} difference(s) from the baseline."]
-    parts += [f"- {line}" for line in state.schema_diff[:20]]
+    parts += [f"- {markdown_text(line)}" for line in state.schema_diff[:20]]
     if state.leftovers:
-        parts.append("**Leftovers to clean up before a retry**: " + "; ".join(state.leftovers))
+        parts.append("**Leftovers to clean up before a retry**: " + "; ".join(map(markdown_text, state.leftovers)))
     rollback = result.manifest.rollback
     if rollback is None:
         parts.append("**Rollback**: not rehearsed (run with `--rollback`). An untested rollback is a risk in itself.")
@@ -118,7 +130,7 @@ def state_text(result) -> str:
     else:
         verdict = "restores the baseline" if rollback.restored else "does NOT restore the baseline"
         parts.append(f"**Rollback** (up, down, up on a quiet copy): {verdict}; rows lost: {rollback.rows_lost:,}.")
-        parts += [f"- {line}" for line in rollback.schema_diff[:20]]
+        parts += [f"- {markdown_text(line)}" for line in rollback.schema_diff[:20]]
     return "\n".join(parts)
 
 

@@ -107,7 +107,7 @@ def _syntax_error(text: str, source: str, exc: ParseError) -> str:
     number, before = _statement_at(text, offset)
     if number:
         where = f"statement {number} ({where})"
-    return f"{source}: {where}: {message}{_hint(before, text[offset : offset + 6])}"
+    return f"{source}: {where}: {message}{_hint(before, text[offset : offset + 6])}{_meta_hint(text, offset)}"
 
 
 _OPENERS = {"ASCII_40", "CASE", "ATOMIC"}  # '(' and the words whose block ends at ')' or END
@@ -132,6 +132,17 @@ def _statement_at(text: str, offset: int) -> tuple[int | None, list]:
         else:
             current.append(token)
     return number, current
+
+
+def _meta_hint(text: str, offset: int) -> str:
+    """psql's backslash commands (\\i, \\set, \\connect, …) are the client's, not SQL: say so."""
+    if not text.startswith("\\", offset):
+        return ""
+    command = text[offset:].split(maxsplit=1)[0]
+    return (
+        f"; {command} is a psql meta-command, not SQL, and only psql runs it: inline the SQL it stands for "
+        "(for \\i, the included file's statements) or drop it"
+    )
 
 
 def _hint(before: list, at: str) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rehearse.sql import reach
+from rehearse.sql.secrets import mask
 
 OWN = "own (cannot run in a transaction)"
 _COLUMNS = ("#", "line", "kind", "transaction", "expected locks", "sql")
@@ -49,7 +50,7 @@ def _statement_dict(s) -> dict:
         "source": s.source,
         "line": s.line,
         "kind": s.kind,
-        "sql": s.sql,
+        "sql": mask(s.sql),
         "transaction": s.transaction,
         "in_transaction_block": s.in_transaction_block,
         "expected_locks": [{"relation": lk.relation, "mode": lk.mode} for lk in s.expected_locks],
@@ -71,7 +72,7 @@ def _section(direction: str, m) -> str:
 def _row(s, several_sources: bool) -> tuple[str, ...]:
     line = f"{Path(s.source).name}:{s.line}" if several_sources else str(s.line)
     locks = ", ".join(str(lk) for lk in s.expected_locks) or "-"
-    words = " ".join(s.sql.split())  # one line per statement; the exact text is in to_dict()
+    words = " ".join(mask(s.sql).split())  # one line per statement; the exact text is in to_dict()
     sql = words if len(words) <= 60 else words[:59] + "…"
     return (str(s.index), line, s.kind, str(s.transaction) if s.transaction else OWN, locks, sql)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rehearse.extrapolate import single as _single
+from rehearse.sql.secrets import mask
 from rehearse.verdicts import rules_dynamic as _rules_dynamic
 from rehearse.verdicts import rules_measured as _rules_measured
 from rehearse.verdicts import rules_static as _rules_static
@@ -213,7 +214,7 @@ def _group(hits: list[Hit]) -> dict[int, list[Hit]]:
 def _statements(data: dict, migration, hits: list[Hit]) -> list[StatementVerdict]:
     shown = {s["index"]: StatementVerdict(s["index"], s["sql"], s["kind"]) for s in data.get("statements", [])}
     for st in migration.statements if migration else ():
-        shown.setdefault(st.index, StatementVerdict(st.index, st.sql, st.kind))
+        shown.setdefault(st.index, StatementVerdict(st.index, mask(st.sql), st.kind))
     for h in hits:
         if h.index is not None and h.index in shown:
             shown[h.index].hits.append(h)

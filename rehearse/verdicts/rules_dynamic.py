@@ -270,5 +270,23 @@ def _latency(ctx: Context) -> list[Hit]:
     return [Hit("R012-latency-degraded", level, reason, detail=dict(ratio=ratio))]
 
 
+# Below this share of the asked rate outside the migration, the application did not produce the traffic
+# the verdict assumes (a machine too small or a --rate past what it can send): the numbers understate impact.
+RATE_SHORTFALL = 0.5
+
+
+def _short_of_rate(ctx: Context) -> list[Hit]:
+    target, workload = ctx.data.get("target_rate"), ctx.data.get("workload") or {}
+    achieved = [workload.get(p, {}).get("tx_per_s") for p in ("before", "after")]
+    achieved = [a for a in achieved if a is not None]
+    if not target or not achieved or max(achieved) >= RATE_SHORTFALL * target:
+        return []
+    reason = (
+        f"the application reached only {max(achieved):,.0f} tx/s of the {target:,.0f} asked outside the migration, "
+        "so the rehearsal understates the load; lower --rate or rehearse on a larger machine"
+    )
+    return [Hit("W001-workload-short-of-rate", "amber", reason)]
+
+
 STATEMENT_RULES = (_failed, _hold, _rewrite, _backfill, _blocked)
-RUN_RULES = (_app_errors, _latency)
+RUN_RULES = (_app_errors, _latency, _short_of_rate)

@@ -33,7 +33,7 @@ def locate(path: str | Path, revisions: tuple[str | None, str | None] | None = N
         return Layout(path.name, files.scripts(up), files.scripts(down) if down.is_file() else ())
     if versioned:
         return files.flyway(path, versioned)
-    raise BadInput(f"{path}: no migration found; expected {files.EXPECTED}")
+    raise BadInput(f"{path}: no migration found{files.misnamed(path)}; expected {files.EXPECTED}")
 
 
 def _single_file(path: Path) -> Layout:

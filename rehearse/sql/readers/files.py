@@ -52,6 +52,18 @@ def version_of(source: str) -> tuple[int, ...] | None:
     return _version(match["version"]) if match else None
 
 
+def misnamed(folder: Path) -> str:
+    """' (… not named like Flyway files: a.sql, …)' for the .sql files a folder holds, else ''."""
+    names = sorted(p.name for p in folder.iterdir() if p.suffix.lower() == ".sql" and p.is_file())
+    if not names:
+        return ""
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (
+        f" ({shown} {'is' if len(names) == 1 else 'are'} not named like Flyway files: "
+        "V<version>__<description>.sql, capital V, two underscores, e.g. V1__add_column.sql)"
+    )
+
+
 def _version(text: str) -> tuple[int, ...]:
     parts = [int(p) for p in re.split(r"[._]", text)]
     while len(parts) > 1 and parts[-1] == 0:  # Flyway treats 1.0 and 1 as the same version
