@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from rehearse.cli import main
 from rehearse.verdicts.judge import verdict
 
+ALEMBIC = Path(__file__).parent / "fixtures" / "alembic_project"
 SECRET = "S3kr1tPW"
 URL = f"postgresql://admin:{SECRET}@db.example.invalid:5432/prod"
 FAST = ["--scale", "0.001", "--rate", "20", "--warmup", "0", "--cooldown", "0"]
@@ -29,10 +32,21 @@ def files(tmp_path_factory):
     (root / "flyway" / "v1_add_note.sql").write_text("SELECT 1;\n")
     (root / "a folder").mkdir()
     os.mkfifo(root / "fifo.sql")
+    for name, change in (("alembic-syntax", _break_syntax), ("alembic-no-down", _drop_down_revision)):
+        shutil.copytree(ALEMBIC, root / name)
+        change(root / name / "versions" / "0002_index_order_note.py")
     run = root / "runs" / "20260101-000000-damaged-0000"
     run.mkdir(parents=True)
     (run / "manifest.json").write_text('{"run_id": "20260101-000000-damaged-0000", ')
     return {p.name: str(p) for p in root.iterdir()} | {"damaged run": str(run), "root": str(root)}
+
+
+def _break_syntax(path: Path) -> None:
+    path.write_text(path.read_text() + "\ndef broken(:\n    pass\n")
+
+
+def _drop_down_revision(path: Path) -> None:
+    path.write_text("".join(line for line in path.read_text().splitlines(True) if "down_revision" not in line))
 
 
 # (probe, arguments with {name} placeholders for `files`, exit code, fragment of the one line)
@@ -63,6 +77,8 @@ PROBES = [
     ("unknown production table", "run {ok.sql} --scales 0.001,0.002,0.003 --production-rows nosuchtable=5", 2,
      "public.nosuchtable, not a table of the dataset"),
     ("a scale the disk cannot hold", "datagen --scale 100", 2, "of disk but"),
+    ("Alembic syntax error", "plan {alembic-syntax}", 2, "0002_index_order_note.py:"),
+    ("Alembic revision without down_revision", "plan {alembic-no-down}", 2, "has no down_revision; add it"),
     ("--debug keeps the exit code", "--debug plan /dev/null", 2, "not a regular file"),
 ]  # fmt: skip
 

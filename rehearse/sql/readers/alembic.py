@@ -115,6 +115,8 @@ def _failure(folder: Path, error: dict) -> str:
             "`alembic upgrade head --sql` and `alembic downgrade head:base --sql` work in it"
         )
     where = _shown(folder, error["where"]) if error["where"] else str(folder)
+    if error.get("fix"):
+        return f"{where}: {error['type']}: {error['message']}; {error['fix']}"
     return (
         f"{where}: Alembic's offline mode failed ({error['type']}: {error['message']}); offline mode runs "
         "the revisions' Python but no SQL, so a step that needs query results (op.get_bind().execute(…)"
@@ -253,11 +255,28 @@ def _error(exc: Exception, folder: str) -> dict:
     from alembic.util import CommandError
 
     root = str(Path(folder).resolve())
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename).startswith(root)]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if os.path.isfile(f.filename) and os.path.abspath(f.filename).startswith(root)  # not <frozen …>
+    ]
     message = (str(exc).strip().splitlines() or [""])[0]
     return dict(
         type=type(exc).__name__,
         message=message,
         command=isinstance(exc, CommandError),
         where=f"{os.path.abspath(frames[-1].filename)}:{frames[-1].lineno}" if frames else None,
-    )
+    ) | _revision_error(exc, root)
+
+
+def _revision_error(exc: Exception, root: str) -> dict:
+    """A revision file that is not valid Python, or has no down_revision: named with its file, and the fix."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return dict(where=f"{os.path.abspath(exc.filename)}:{exc.lineno}", fix="fix the Python syntax of this revision")
+    missing = re.search(r"module '(.+?)_py' has no attribute '(down_revision|revision)'", str(exc))
+    if missing:
+        found = sorted(Path(root).rglob(f"{missing[1]}.py"))
+        where = f"{found[0]}:1" if found else None
+        fix = f"the revision has no {missing[2]}; add it (down_revision = None for the first revision)"
+        return dict(where=where, fix=fix)
+    return {}
