@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from rehearse.cli import main
@@ -143,3 +145,20 @@ def test_workload_short_of_its_rate_is_a_verdict_warning():
     assert any("120 tx/s of the 1,000" in r for r in short.reasons)
     assert "W001-workload-short-of-rate" not in verdict(summary(990.0), squawk=False).finding_ids
     assert json.dumps(short.to_dict())  # still a JSON-able verdict
+
+
+def test_role_without_createdb_is_one_line(server, files, capsys):
+    role, password = f"rehearse_nocreatedb_{secrets.token_hex(3)}", f"Pw{secrets.token_hex(8)}"
+    with server.connect() as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN NOCREATEDB PASSWORD '{password}'")
+    try:
+        parts = psycopg.conninfo.conninfo_to_dict(server.dsn)
+        url = f"postgresql://{role}:{password}@/postgres?host={parts['host']}" + (
+            f"&port={parts['port']}" if parts.get("port") else ""
+        )
+        code, out, err = _cli(["run", files["ok.sql"], "--dsn", url, *FAST], capsys)
+    finally:
+        with server.connect() as conn:
+            conn.execute(f"DROP ROLE {role}")
+    assert code == 2 and err.startswith(f"FAILED: role {role} may not create databases") and err.count("\n") == 1
+    assert "CREATEDB" in err.split("; ", 1)[1] and password not in out + err
