@@ -77,7 +77,7 @@ PROBES = [
     ("psql meta-command", "plan {meta.sql}", 2, "\\i is a psql meta-command"),
     ("misnamed Flyway files", "plan {flyway}", 2, "v1_add_note.sql is not named like Flyway files"),
     ("unknown production table", "run {ok.sql} --scales 0.001,0.002,0.003 --production-rows nosuchtable=5", 2,
-     "public.nosuchtable, not a table of the dataset"),
+     "names public.nosuchtable, not a dataset table"),
     ("a scale the disk cannot hold", "datagen --scale 100", 2, "of disk but"),
     ("Alembic syntax error", "plan {alembic-syntax}", 2, "0002_index_order_note.py:"),
     ("Alembic revision without down_revision", "plan {alembic-no-down}", 2, "has no down_revision; add it"),

@@ -82,6 +82,7 @@ def test_no_output_of_a_run_shows_the_password(password_url, tmp_path):
     )
     out = tmp_path / "out.json"
     args = ["run", str(path), "--dsn", url, "--scale", "0.001", "--rate", "20", "--warmup", "0.5", "--cooldown", "0.5"]
+    args += ["--allow-cluster-statements"]  # CREATE SERVER is refused without it; the unprivileged role fails it
     res = subprocess.run(
         [sys.executable, "-m", "rehearse.cli", *args, "--json", str(out)], capture_output=True, text=True
     )

@@ -30,16 +30,6 @@ def parse_production_rows(text: str) -> dict[str, int]:
     return rows
 
 
-def check_known(rows: dict | None, tables: list[str]) -> None:
-    """Production rows only for `tables` (the dataset's, schema-qualified): a typo is refused at once."""
-    unknown = sorted(set(rows or ()) - set(tables))
-    if unknown:
-        raise BadInput(
-            f"--production-rows names {', '.join(unknown)}, not a table of the dataset; "
-            f"give rows for {', '.join(t.removeprefix('public.') for t in tables)}"
-        )
-
-
 def qualified(name: str) -> str:
     return name if "." in name else f"public.{name}"
 

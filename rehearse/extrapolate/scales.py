@@ -27,9 +27,7 @@ from rehearse.extrapolate import fit as _fit
 from rehearse.extrapolate.points import METRICS, fit_frame, points, table_of, xy
 from rehearse.extrapolate.production import (
     Production,
-    check_known,
     dataset_tables,
-    parse_production_rows,
     qualified,
     read_catalogue,
     resolve_production,
@@ -38,6 +36,7 @@ from rehearse.extrapolate.production import (
 )
 from rehearse.extrapolate.projection import projected
 from rehearse.extrapolate.projection import warning as _warning
+from rehearse.extrapolate.single import check_rows
 from rehearse.measure.config import configure
 from rehearse.measure.result import SCALED, RehearsalResult, runs_dir
 from rehearse.measure.runner import run
@@ -80,9 +79,7 @@ def run_scales(
         raise BadInput("give the scales with `scales` (--scales), not `scale`, when extrapolating")
     if production_rows is not None and production_dsn is not None:
         raise BadInput("give --production-rows or --production-dsn, not both")
-    rows = parse_production_rows(production_rows) if isinstance(production_rows, str) else production_rows
-    rows = {qualified(t): int(n) for t, n in rows.items()} if rows else None
-    check_known(rows, dataset_tables(config))  # before any dataset is built
+    rows = check_rows(production_rows, dataset_tables(config))  # before any dataset is built
     rc = configure(None, config)  # unknown options fail here, before any rehearsal
     rows, origin = rows_and_origin(config, rows, production_dsn)
     migration = migration_mod.load(path, down=rc.down, max_mb=rc.max_migration_mb)  # a bad file: before any rehearsal
