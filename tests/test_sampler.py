@@ -101,13 +101,15 @@ def test_interval_is_honoured_and_sampler_is_named(server, empty_db):
         began = time.monotonic()
         time.sleep(0.2)
         names = {r[0] for r in other.execute("SELECT application_name FROM pg_stat_activity")}
+        other_pid = other.info.backend_pid
         time.sleep(0.8)
         elapsed = time.monotonic() - began
     frames = sampler.frames
     assert APPLICATION_NAME in names
     assert frames.stats["ticks"] >= 0.8 * elapsed / 0.01
     assert frames.stats["error"] is None
-    assert frames.activity["pid"].nunique() == 1  # `other` only: the sampler leaves itself out
+    # `other` is seen; the sampler leaves itself out (an autovacuum worker visiting the new database may show too)
+    assert other_pid in set(frames.activity["pid"])
     _assert_not_self(frames)
 
 
