@@ -119,8 +119,10 @@ def test_run_scales_fits_and_projects_to_sf1(scaled):
     assert p["table"] == "public.orders" and p["rows"] == 10_000_000 and p["rows_source"] == "SF 1"
     assert p["low_ms"] <= p["duration_ms"] <= p["high_ms"] and p["hold_low_ms"] <= p["hold_ms"] <= p["hold_high_ms"]
     assert p["extrapolation_factor"] == pytest.approx(125, rel=0.01) and "far beyond" in p["warning"]
-    rehearsed = scaled.points["duration_ms"].max()
-    assert p["duration_ms"] > rehearsed and p["hold_ms"] > scaled.points["lock_hold_ms"].max()
+    # 125× the largest rehearsal's rows: more than that rehearsal took (its hold, sampled on a shared machine,
+    # is noisier than its duration, so the hold is held to the largest scale's own figure)
+    largest = scaled.points[(scaled.points["index"] == 2) & (scaled.points["scale"] == max(SCALES))].iloc[0]
+    assert p["duration_ms"] > scaled.points["duration_ms"].max() and p["hold_ms"] > largest["lock_hold_ms"]
     saved = load(scaled.run_id).projected()[2]  # a folder of its own, where the verdict and report read it
     assert saved["rows"] == 10_000_000 and saved["model"] == p["model"]
     assert load(scaled.largest.run_id).projection is None  # the run's own folder is left as it was written
