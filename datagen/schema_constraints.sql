@@ -1,6 +1,6 @@
 -- Keys and indexes, built after the load (much faster than maintaining them row by row).
 -- order_items.order_id deliberately has NO foreign key: adding it is the migration of the Flyway incident
--- (shared/seeds/001), and orphaned items are one of the optional kinds of dirt.
+-- (a deployment that stopped on orphaned rows), and orphaned items are one of the optional kinds of dirt.
 ALTER TABLE customers      ADD PRIMARY KEY (customer_id);
 ALTER TABLE products       ADD PRIMARY KEY (product_id);
 ALTER TABLE orders         ADD PRIMARY KEY (order_id);

@@ -1,5 +1,5 @@
 -- The order service's tables, created empty before the bulk load (constraints and indexes come after it).
--- Column choices follow the incidents in shared/seeds: order_status and transaction_id are text, as in the
+-- Column choices follow the rehearsed incidents: order_status and transaction_id are text, as in the
 -- billing incident; currency is nullable because a rehearsed migration makes it NOT NULL.
 CREATE SCHEMA rehearsal_meta;
 CREATE TABLE rehearsal_meta.manifest (

@@ -1,4 +1,4 @@
--- The migration exactly as the postmortem (shared/seeds/003) wrote its "fix": PostgreSQL has no
+-- The migration exactly as the incident's postmortem wrote its "fix": PostgreSQL has no
 -- UPDATE … LIMIT, so this file is rejected before anything runs.
 ALTER TABLE orders ADD COLUMN order_status_v2 VARCHAR(20);
 UPDATE orders SET order_status_v2 = order_status

@@ -1,4 +1,4 @@
--- Payment-processing incident (shared/seeds/004), transactional form: three steps in one transaction.
+-- Payment-processing incident (a script that failed half way), transactional form: three steps in one transaction.
 -- The third fails on dirty data (orders with no currency), and PostgreSQL rolls all three back: nothing
 -- half-done remains.
 ALTER TABLE payments ADD COLUMN settled_at timestamptz;
