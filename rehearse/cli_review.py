@@ -35,6 +35,11 @@ def add_parser(sub, config_flags) -> None:
     rev.add_argument("--junit", metavar="FILE", help="write JUnit XML here: a testcase per statement")
     rev.add_argument("--json", metavar="FILE", help="write the release summary here")
     rev.add_argument("--no-report", action="store_true", help="skip the migrations' own HTML reports")
+    rev.add_argument(
+        "--no-remedies",
+        action="store_true",
+        help="skip the measured remedies: the safer rewrite of each red statement, rehearsed (one run each)",
+    )
 
 
 def command(args) -> int:
@@ -44,18 +49,29 @@ def command(args) -> int:
 
     options = {n: getattr(args, n) for n in RehearsalConfig.names() if getattr(args, n, None) is not None}
     done = review(args.paths, max_risk=args.max_risk, thresholds=args.thresholds,
-                  revisions=(args.start, args.end), production_dsn=args.production_dsn, **options)  # fmt: skip
+                  revisions=(args.start, args.end), production_dsn=args.production_dsn,
+                  remedies=not args.no_remedies, **options)  # fmt: skip
     print_dropped_at_start(done.results[0].manifest.leftovers_dropped)
     release = done.release
     for number, m in enumerate(release["migrations"], 1):
         print(f"{number}. {m['name']}: {str(m.get('verdict')).upper()} ({m.get('outcome')}), run {m.get('run_id')}")
     print(f"{release['decision'].upper()}: {release['why']}")
+    _print_remedies(release, done.folder)
     if not args.no_report:
         _run_reports(release)
     print(f"review {done.review_id}")
     print(f"report: {page.write(done.review_id, release)}")
     _write_files(args, release)
     return done.exit_code
+
+
+def _print_remedies(release: dict, folder: Path) -> None:
+    written = [
+        r for m in release["migrations"] for s in m["statements"] for r in (s.get("remedies") or {}).get("rewrites", [])
+    ]
+    if written:
+        rehearsed = sum(1 for r in written if r.get("run_id"))
+        print(f"remedies: {len(written)} written in {folder / 'remedies'}, {rehearsed} rehearsed (see the page)")
 
 
 def _run_reports(release: dict) -> None:

@@ -76,7 +76,8 @@ class RunManifest:
     leftovers_dropped: list[str] = field(default_factory=list)  # what killed runs had left (dbserver.leftovers)
     roles: dict | None = None  # the roles the migration and the application logged in as
     cluster_statements: list = field(default_factory=list)  # statements reaching outside, allowed by the user
-    release: dict | None = None  # {review_id, number, of, name}: one migration of a release (rehearse review)
+    release: dict | None = None  # {review_id, number, of, name}: one migration of a release (rehearse review);
+    # {review_id, remedy, name, statement, file, first, count}: a remedy of one of its statements
 
     @property
     def table_rows(self) -> dict:

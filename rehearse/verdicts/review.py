@@ -20,6 +20,7 @@ from rehearse.measure.config import RehearsalConfig, configure
 from rehearse.measure.release import new_review_id, rehearse_release
 from rehearse.sql import release as release_sql
 from rehearse.verdicts import decision, verbs
+from rehearse.verdicts import remedies as _remedies
 from rehearse.verdicts.base import check_level, load_thresholds
 from rehearse.verdicts.gate import gate
 from rehearse.verdicts.judge import static_findings
@@ -44,13 +45,21 @@ def reviews_dir() -> Path:
 
 
 def review(
-    paths, config=None, max_risk="amber", thresholds=None, revisions=(None, None), production_dsn=None, **options
+    paths,
+    config=None,
+    max_risk="amber",
+    thresholds=None,
+    revisions=(None, None),
+    production_dsn=None,
+    remedies=True,
+    **options,
 ):
     """Rehearse the release made of `paths` (see rehearse.sql.release) and save its summary.
 
     `revisions`: an Alembic range (from, to); options are RehearsalConfig fields. Each run is judged at
     production size as `rehearse check` judges it: `production_rows`, or `production_dsn`'s row counts read
-    once, now, else SF 1 (a twin: its profile's)."""
+    once, now, else SF 1 (a twin: its profile's). `remedies`: also write and rehearse the mechanical rewrites
+    of its red statements (rehearse.verdicts.remedies), one more run each."""
     config = configure(config, options)
     check_level(max_risk, "max risk")
     th = load_thresholds(thresholds)  # a bad file, path, range or changelog fails before any rehearsal
@@ -61,11 +70,13 @@ def review(
     results = rehearse_release(parts, config, review_id, static_findings)
     migrations = [_migration(p, r, th, max_risk) for p, r in zip(parts, results)]
     migrations += [decision.not_run(p.name, p.path) for p in parts[len(results) :]]
+    folder = reviews_dir() / review_id
+    folder.mkdir(parents=True, exist_ok=True)
+    fixes = _remedies.measure(parts, results, migrations, config, folder, review_id, th) if remedies else []
     sizes = single.production(results[0]).to_dict()
     release = decision.release(name, migrations, max_risk, results[0].manifest, sizes)
     release |= dict(review_id=review_id, created_at=datetime.now(UTC).isoformat(timespec="seconds"))
-    folder = reviews_dir() / review_id
-    folder.mkdir(parents=True, exist_ok=True)
+    release |= dict(remedies="measured" if remedies else "skipped", remedy_run_ids=[r.run_id for r in fixes])
     (folder / "release.json").write_text(json.dumps(release, indent=2, default=str))
     return Review(review_id, release, results, decision.exit_code(migrations))
 
