@@ -1,11 +1,13 @@
 """The pull-request comment: the decision and one summary row per migration first, the details of each
-migration in collapsed sections, always under GitHub's 65,536-character limit — saying what it cut."""
+migration (with the measured remedies of its red statements) in collapsed sections, always under GitHub's
+65,536-character limit — saying what it cut."""
 
 from __future__ import annotations
 
 import html
 
 from common.text import human_ms, shorten
+from rehearse.present.release import remedies
 
 GITHUB_LIMIT = 65_536
 ICONS = {"red": "🔴", "amber": "🟠", "green": "🟢"}
@@ -79,7 +81,8 @@ def _details(m: dict) -> str:
         )
     report = f"\n[full report]({m['report']})\n" if m.get("report") else ""
     summary = f"{ICONS.get(m.get('verdict'), '')} {cell(m.get('name'))}: {m.get('verdict', '').upper()}"
-    return f"\n<details><summary>{summary}</summary>\n\n" + "\n".join(rows) + f"\n{report}\n</details>\n"
+    fixes = remedies.markdown(m, cell)
+    return f"\n<details><summary>{summary}</summary>\n\n" + "\n".join(rows) + f"\n{report}{fixes}\n</details>\n"
 
 
 def _signoff(release: dict) -> str:

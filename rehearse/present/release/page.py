@@ -1,7 +1,8 @@
 """The release page: one self-contained HTML page (figure embedded, every value escaped) from a saved review.
 
 Decision first (go/no-go and why), then per migration and statement the verdict, projected lock hold and
-duration with interval, transactions blocked, p99 and errors, rewrite and scan, rollback, compatibility;
+duration with interval, transactions blocked, p99 and errors, rewrite and scan, rollback, compatibility,
+and the measured remedies of its red statements (rehearse.present.release.remedies);
 the release's projected window and worst moment plotted; and a sign-off block. It reads only
 `data/reviews/<id>/release.json` and the saved runs, so `rehearse report <review-id>` rebuilds it offline.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 from common.text import human_ms, shorten
 from rehearse.measure.result import load
 from rehearse.present.notebooks import reports_dir
-from rehearse.present.release import figure
+from rehearse.present.release import figure, remedies
 
 COLOURS = {"go": "#2e7d32", "no-go": "#c62828", **figure.COLOURS}
 STYLE = (
@@ -50,6 +51,7 @@ def html(release: dict, image: bytes) -> str:
         _summary(release),
         "<h2>Across the release</h2>",
         _window_text(release),
+        remedies.skipped_html(release),
         f"<img alt='projected release window and worst moment' style='max-width:100%' "
         f"src='data:image/png;base64,{base64.b64encode(image).decode()}'>",
         *(_details(n, m) for n, m in enumerate(release["migrations"], 1)),
@@ -116,7 +118,10 @@ def _details(number: int, m: dict) -> str:
     )
     rows = "".join(_statement(s) for s in m.get("statements", []))
     gate = "; ".join(m.get("gate", {}).get("reasons") or []) or "passes the gate"
-    return f"<h3>{number}. {escape(m['name'])}</h3><p>{escape(gate)}</p><table class='statements'>{head}{rows}</table>"
+    return (
+        f"<h3>{number}. {escape(m['name'])}</h3><p>{escape(gate)}</p><table class='statements'>{head}{rows}</table>"
+        + remedies.html(m)
+    )
 
 
 def _statement(s: dict) -> str:
