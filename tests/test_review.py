@@ -193,3 +193,28 @@ def test_the_page_escapes_every_value():
     )
     page = html(release, b"png")
     assert "<img src=x" not in page and "&lt;img src=x" in page
+
+
+def test_a_red_index_build_gets_a_concurrently_remedy_measured_beside_it(ci_run):
+    from rehearse.present.release.page import render
+    from rehearse.sql.locks import rank
+    from rehearse.verdicts.review import reviews_dir
+
+    proc, out = ci_run  # the review at tiny scale, remedies on (the default)
+    release = json.loads((out / "rehearsal.json").read_text())
+    index = release["migrations"][1]["statements"][0]
+    original, (fix,) = index["remedies"]["original"], index["remedies"]["rewrites"]
+    assert fix["kind"] == "concurrently" and fix["runnable"] and release["remedy_run_ids"] == [fix["run_id"]]
+    written = (reviews_dir() / release["review_id"] / fix["file"]).read_text()
+    assert "CREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);" in written
+    assert "CONCURRENTLY" not in (EXAMPLE / "V2__index_note.sql").read_text()  # the user's migration untouched
+    measured = fix["measured"]
+    assert original["strongest_lock"] == "ShareLock" and measured["outcome"] == "succeeded"
+    assert rank(measured["strongest_lock"]) < rank(original["strongest_lock"])  # ShareUpdateExclusiveLock
+    assert measured["blocked_app_tx"] <= original["blocked_app_tx"] and measured["total_ms"] > 0
+    run = load(fix["run_id"])  # a saved run of its own: rebuilt offline like the others
+    assert run.manifest.release["remedy"] == "concurrently" and run.migration.statements[0].sql.startswith(
+        "CREATE INDEX CONCURRENTLY"
+    )
+    assert "Measured remedies: statement 1" in (out / "rehearsal.md").read_text()
+    assert "remedies/V2__index_note-1-concurrently.sql" in render(release) and "remedies: 1 written" in proc.stdout

@@ -120,7 +120,7 @@ def _command(subtype, **fields) -> ast.AlterTableCmd:
 def _not_null_check(table: str, column: str) -> ast.AlterTableCmd:
     (raw,) = pglast.parse_sql(f"ALTER TABLE t ADD CONSTRAINT c CHECK ({_ident(column)} IS NOT NULL) NOT VALID")
     cmd = raw.stmt.cmds[0]
-    cmd.def_.conname = _name(table, column, "not_null")
+    cmd.def_.conname = _name(table, column, "not_null_check")  # PostgreSQL 18 names NOT NULL itself *_not_null
     return cmd
 
 
