@@ -20,6 +20,7 @@ MARK = "created by migration-rehearsal"
 
 # Databases this process created and has not dropped or kept yet: what an interrupted command left behind.
 _open: set[tuple[str, str]] = set()
+_NO_CLONE: set[str] = set()  # servers whose filesystem refused file_copy_method = clone
 
 
 def mark_text(kind: str) -> str:
@@ -80,17 +81,43 @@ def create(server: Server, name: str, kind: str, template: str | None = None) ->
     if exists(server, name):
         require_owned(server, name)
         raise BadInput(f"database {name!r} already exists; drop it first")
-    query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if template:
-        # FILE_COPY copies the files (fast for large templates); it exists from PostgreSQL 15 on.
-        strategy = sql.SQL(" STRATEGY FILE_COPY") if server.version_num >= 150000 else sql.SQL("")
-        query = sql.SQL("CREATE DATABASE {} TEMPLATE {}{}").format(
-            sql.Identifier(name), sql.Identifier(template), strategy
-        )
     with server.connect() as conn:
-        conn.execute(query)
-        _open.add((server.dsn, name))
+        if template:
+            copy(conn, name, template, server.version_num)
+        else:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        track(server, name)
         set_mark(conn, name, kind)
+
+
+def copy(conn: psycopg.Connection, name: str, template: str, version_num: int, allow_connections: bool = True) -> None:
+    """CREATE DATABASE `name` as a file copy of `template`. FILE_COPY (PostgreSQL 15+) copies the files, fast
+    for large templates; from 18 on `file_copy_method = clone` lets the kernel copy them (copy_file_range: a
+    reflink on XFS or Btrfs, an in-kernel copy elsewhere), with the plain copy as the fallback."""
+    query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+    if version_num >= 150000:
+        query += sql.SQL(" STRATEGY FILE_COPY")
+    if not allow_connections:
+        query += sql.SQL(" ALLOW_CONNECTIONS false")
+    if version_num >= 180000 and conn.info.dsn not in _NO_CLONE:
+        try:
+            _cloned(conn, query)
+            return
+        except psycopg.Error as exc:
+            if "clone" not in str(exc):
+                raise
+            _NO_CLONE.add(conn.info.dsn)  # the server or its filesystem cannot: copy, from now on
+    conn.execute(query)
+
+
+def _cloned(conn: psycopg.Connection, query: sql.Composable) -> None:
+    """`query` under file_copy_method = clone (an error naming "clone" when it cannot)."""
+    conn.execute("SET file_copy_method = clone")
+    try:
+        conn.execute(query)
+    finally:
+        with contextlib.suppress(psycopg.OperationalError):
+            conn.execute("RESET file_copy_method")
 
 
 def set_mark(conn: psycopg.Connection, name: str, kind: str) -> None:
@@ -114,12 +141,14 @@ def drop(server: Server, name: str) -> None:
     _open.discard((server.dsn, name))
 
 
+def track(server: Server, name: str) -> None:
+    """`name` is this process's to drop (see left_behind)."""
+    _open.add((server.dsn, name))
+
+
 @contextlib.contextmanager
-def clone(server: Server, template: str, name: str | None = None) -> Iterator[str]:
-    """A scratch copy of `template`, dropped on exit (also on error or Ctrl-C)."""
-    require_owned(server, template)
-    name = name or f"rehearsal_scratch_{secrets.token_hex(4)}"
-    create(server, name, "scratch", template=template)
+def dropped_on_exit(server: Server, name: str) -> Iterator[str]:
+    """Drop the scratch database `name` on exit (also on error or Ctrl-C)."""
     try:
         yield name
     except BaseException:
@@ -129,3 +158,13 @@ def clone(server: Server, template: str, name: str | None = None) -> Iterator[st
             drop(server, name)
         raise
     drop(server, name)
+
+
+@contextlib.contextmanager
+def clone(server: Server, template: str, name: str | None = None) -> Iterator[str]:
+    """A scratch copy of `template`, dropped on exit (also on error or Ctrl-C)."""
+    require_owned(server, template)
+    name = name or f"rehearsal_scratch_{secrets.token_hex(4)}"
+    create(server, name, "scratch", template=template)
+    with dropped_on_exit(server, name):
+        yield name

@@ -32,6 +32,11 @@ class RehearsalConfig:
     cooldown: float = _option(5.0, "seconds of traffic after it")
     setup: str | None = _option(None, "SQL file run on the scratch copy before traffic (not measured)")
     keep: bool = _option(False, "keep the scratch database after the run")
+    no_warm_clone: bool = _option(
+        False,
+        "make no warm spare: by default, after a run on the embedded or a local server, the next run's clone "
+        "is copied in the background (<template>__warm_…, when the disk has room) so it starts at once",
+    )
     lock_timeout: int | None = _option(None, "migration's lock_timeout, ms")
     lock_retries: int = _option(0, "retry a statement that hit lock_timeout this many times")
     long_transaction: float | None = _option(

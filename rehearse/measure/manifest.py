@@ -74,6 +74,7 @@ class RunManifest:
     libraries: dict = field(default_factory=dict)
     created_at: str | None = None
     leftovers_dropped: list[str] = field(default_factory=list)  # what killed runs had left (dbserver.leftovers)
+    baseline_copy: dict = field(default_factory=dict)  # {wait_s, warm, waited_for_spare_s}: the fresh copy's wait
     roles: dict | None = None  # the roles the migration and the application logged in as
     cluster_statements: list = field(default_factory=list)  # statements reaching outside, allowed by the user
     release: dict | None = None  # {review_id, number, of, name}: one migration of a release (rehearse review);

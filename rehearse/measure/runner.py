@@ -77,6 +77,7 @@ def run(
     )
     result = RehearsalResult(run_id, manifest, frames, migration, findings)
     result.save()
+    baseline.prepare_next(server, dataset.name, config)  # while the user reads this report
     return result
 
 
@@ -84,10 +85,12 @@ def _on_clone(server, roles, dataset, migration, config: RehearsalConfig, setup_
     """Clone the template, run the setup and the rehearsal on the copy: run id, scratch name, measured
     fields, frames, state after."""
     run_id = _new_run_id(migration.name)
-    with dbserver.clone_for(server, roles, dataset.name, name=f"rehearsal_run_{run_id.replace('-', '_')}") as scratch:
+    name = f"rehearsal_run_{run_id.replace('-', '_')}"
+    with baseline.fresh_copy(server, roles, dataset.name, name, config) as (scratch, waited):
         if setup_sql:
             run_setup(roles.migration, scratch, setup_sql, config.setup)
         measured, frames, state_after = _on_scratch(server, roles, scratch, migration, config, traffic)
+        measured["baseline_copy"] = waited
         if config.keep:
             _keep(server, scratch)
     return run_id, scratch, measured, frames, state_after
