@@ -49,5 +49,6 @@ def fresh_copy(server, roles, template: str, name: str, config: RehearsalConfig)
 
 
 def prepare_next(server, template: str, config: RehearsalConfig):
-    """After a rehearsal: start copying the next one's spare in the background (unless --no-warm-clone)."""
-    return None if config.no_warm_clone else warm_make.prepare(server, template)
+    """After a rehearsal: start copying the next one's spare in the background (unless --no-warm-clone, or
+    the baseline is --from-database, copied afresh for every run so a spare of it would never be used)."""
+    return None if config.no_warm_clone or config.from_database else warm_make.prepare(server, template)

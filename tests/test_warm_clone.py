@@ -1,0 +1,122 @@
+"""Warm spares: made in the background after a rehearsal, taken by the next one, never stale, cleaned away."""
+
+from __future__ import annotations
+
+import time
+
+import psutil
+import pytest
+
+import datagen
+import dbserver
+from dbserver import databases, leftovers, warm, warm_make
+from rehearse import cli
+from rehearse.measure import runner
+
+SCALE, SEED = 0.001, 42  # the tiny template other tests use too (this module never changes it)
+QUICK = dict(scale=SCALE, seed=SEED, rate=20, warmup=0.2, cooldown=0.2)
+TOY = "rehearsal_tpl_warm_test"  # an empty template of this module's own: rebuilt in a second
+
+
+@pytest.fixture(scope="module")
+def template(server):
+    name = datagen.build(SCALE, seed=SEED, server=server, progress=False).name
+    yield name
+    drop_spares(server, name)
+
+
+@pytest.fixture
+def toy(server):
+    """An empty database marked as a template: enough for spares, rebuilt (dropped, made again) at once."""
+    dbserver.create(server, TOY, "template")
+    yield TOY
+    drop_spares(server, TOY)
+    dbserver.drop(server, TOY)
+
+
+def drop_spares(server, template: str) -> None:
+    with warm.quiet(server, template):  # after a maker of it still copying
+        for spare in warm.spares(server):
+            if spare.startswith(template):
+                dbserver.drop(server, spare)
+
+
+def makers() -> list[psutil.Process]:
+    """The spare makers this test process started."""
+    return [p for p in psutil.Process().children() if "dbserver.warm_make" in " ".join(p.cmdline())]
+
+
+def wait_for_makers(timeout: float = 60) -> None:
+    for maker in makers():
+        maker.wait(timeout=timeout)
+
+
+def test_the_next_rehearsal_starts_on_the_spare_the_last_one_left(server, template, tmp_path):
+    migration = tmp_path / "add_note.sql"
+    migration.write_text("ALTER TABLE orders ADD COLUMN note text;")
+    wait_for_makers()
+    drop_spares(server, template)
+    off = runner.run(migration, no_warm_clone=True, **QUICK)
+    assert makers() == [] and not any(s.startswith(template) for s in warm.spares(server))  # off: none made
+    cold = off.manifest.baseline_copy
+    assert cold["warm"] is False
+
+    print(warm_make.make(server, template))  # what the background maker does, here in the foreground
+    spare = warm.spare_name(template, warm.version(server, template))
+    with server.connect() as conn:
+        allowed = conn.execute("SELECT datallowconn FROM pg_database WHERE datname = %s", (spare,)).fetchone()
+    assert databases.ownership(server, spare) == warm.KIND and allowed == (False,)  # no session can enter it
+
+    warmed = runner.run(migration, **QUICK)
+    copy = warmed.manifest.baseline_copy
+    assert copy["warm"] is True and copy["wait_s"] < min(1.0, cold["wait_s"])
+    assert not dbserver.exists(server, warmed.manifest.scratch_database)  # taken, then dropped like any copy
+    assert makers(), "the run started no maker for the next spare"
+    wait_for_makers()  # the user reads the report
+    assert databases.ownership(server, spare) == warm.KIND  # the next one is ready
+
+
+def test_a_spare_of_a_rebuilt_template_is_never_used(server, toy):
+    print(warm_make.make(server, toy))
+    old = warm.spare_name(toy, warm.version(server, toy))
+    assert databases.ownership(server, old) == warm.KIND
+    dbserver.drop(server, toy)
+    dbserver.create(server, toy, "template")  # rebuilt: what datagen.build(…, rebuild=True) does to the name
+    assert old in warm.stale(server)
+    assert not warm.take(server, toy, "rehearsal_run_warm_test_rebuilt")
+    assert dbserver.exists(server, old) and not dbserver.exists(server, "rehearsal_run_warm_test_rebuilt")
+    assert old in {each.name for each in leftovers.clean(server)}  # …and gone with the leftovers of any run
+    assert not dbserver.exists(server, old)
+
+
+def test_rehearse_clean_drops_every_spare(server, toy, capsys):
+    print(warm_make.make(server, toy))
+    spare = warm.spare_name(toy, warm.version(server, toy))
+    assert spare not in {each.name for each in leftovers.find(server)}  # a run's own cleaning keeps a fresh one
+    capsys.readouterr()
+    assert cli.main(["clean"]) == 0
+    assert f"dropped {spare} (warm)" in capsys.readouterr().out
+    assert not dbserver.exists(server, spare)
+
+
+def test_a_rehearsal_of_another_template_cancels_a_spare_being_made(server, toy):
+    """A copy never runs under a measurement: quiet() on another template cancels it, and no spare is left."""
+    with server.connect() as conn:  # hold the lock a maker needs, so it is caught waiting
+        conn.execute("SELECT pg_advisory_lock_shared(%s)", (warm.MAKING,))
+        maker = warm_make.prepare(server, toy)
+        deadline = time.time() + 30
+        while time.time() < deadline and not _waiting_maker(server):
+            time.sleep(0.1)
+        with warm.quiet(server, "template1"):
+            assert maker.wait(timeout=30) == 0
+    assert not dbserver.exists(server, warm.spare_name(toy, warm.version(server, toy)))
+
+
+def _waiting_maker(server) -> bool:
+    with server.connect() as conn:
+        return bool(
+            conn.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE %s AND wait_event_type = 'Lock'",
+                (warm.MAKER_APP + "%",),
+            ).fetchone()
+        )
