@@ -46,6 +46,7 @@ def rehearse_release(parts, config: RehearsalConfig, review_id: str, static_find
         )
         saved.append(dataclasses.replace(result, manifest=manifest, findings=findings))
         saved[-1].save()
+    baseline.prepare_next(server, dataset.name, config)  # the next review's copy, while this one is read
     return saved
 
 
@@ -56,7 +57,7 @@ def _on_one_clone(server, roles, dataset, parts, config, prepared: tuple, review
     quiet = dataclasses.replace(config, rollback=False)  # downs never run between a release's migrations
     results = []
     name = f"rehearsal_review_{review_id.replace('-', '_')}"
-    with dbserver.clone_for(server, roles, dataset.name, name=name) as scratch:
+    with baseline.fresh_copy(server, roles, dataset.name, name, config) as (scratch, _):
         if setup_sql:
             run_setup(roles.migration, scratch, setup_sql, config.setup)
         for number, part in enumerate(parts, 1):
