@@ -18,6 +18,7 @@ import psycopg
 
 from common.paths import data_dir, project_root
 from dbserver import databases, embedded, warm
+from dbserver.dsn import mask_text
 from dbserver.server import Server
 
 _DSN_ENV = "REHEARSAL_WARM_DSN"
@@ -98,7 +99,7 @@ def main(argv: list[str]) -> int:
     except psycopg.errors.QueryCanceled:
         print(f"no spare of {argv[0]}: a rehearsal of another template started", flush=True)
     except psycopg.Error as exc:
-        print(f"no spare of {argv[0]}: {str(exc).splitlines()[0]}", flush=True)
+        print(f"no spare of {argv[0]}: {mask_text(str(exc).splitlines()[0])}", flush=True)
     return 0
 
 

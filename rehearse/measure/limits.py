@@ -6,8 +6,9 @@ from __future__ import annotations
 from common.errors import BadInput
 
 # Connections a rehearsal opens besides the application's clients: executor, sampler, compatibility probe,
-# long transaction, clone/drop and state snapshots, with one to spare.
-OWN_CONNECTIONS = 6
+# long transaction, clone/drop and state snapshots, the lock that keeps spare copies out (dbserver.warm.quiet),
+# with one to spare.
+OWN_CONNECTIONS = 7
 
 _FREE = """
 SELECT current_setting('max_connections')::int,
