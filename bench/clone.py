@@ -33,6 +33,10 @@ from dbserver import warm, warm_make  # noqa: E402
 NAME = "rehearsal_run_bench_clone"
 
 
+class Skipped(Exception):
+    """A row that could not be measured (e.g. the disk rule refused the spare): reported, not hidden."""
+
+
 def timed(action) -> float:
     clock = time.perf_counter()
     action()
@@ -60,7 +64,10 @@ def fsync(server, on: bool) -> None:
 def rehearsal_wait(server, template: str, spare: bool) -> float:
     """What a rehearsal waits for its copy (no hand-over to roles): quiet, then take or clone."""
     if spare:
-        print("  ", warm_make.make(server, template), flush=True)
+        said = warm_make.make(server, template)
+        print("  ", said, flush=True)
+        if not said.endswith(("made", "ready")):
+            raise Skipped(said)
     clock = time.perf_counter()
     with warm.quiet(server, template), warm.clone(server, template, NAME) as (_, taken):
         waited = time.perf_counter() - clock
@@ -84,7 +91,11 @@ def measure(server, template: str, repeats: int, smallest: bool) -> list[tuple[s
         variants["WAL_LOG"] = lambda: create(server, template, strategy="WAL_LOG", checkpoint=True)
     rows = []
     for what, action in variants.items():
-        runs = [action() for _ in range(repeats)]
+        try:
+            runs = [action() for _ in range(repeats)]
+        except Skipped as exc:
+            rows.append((f"{what}: not measured, {exc}", float("nan"), float("nan")))
+            continue
         rows.append((what, statistics.median(r[1] for r in runs), statistics.median(r[0] for r in runs)))
         print(f"  {what}: {rows[-1][1]:.2f} s (checkpoint {rows[-1][2]:.2f} s)", flush=True)
     return rows
@@ -112,7 +123,7 @@ def table(results: dict) -> list[str]:
         base = rows[0][1]
         for what, took, ckpt in rows:
             wait = took + ckpt
-            rate = "" if "warm" in what else f"{size / took / 1e6:.0f}"
+            rate = "" if "warm" in what or took != took else f"{size / took / 1e6:.0f}"
             lines.append(
                 f"| {scale:g} | {size / 1e9:.2f} GB | {repeats} | {what} | {ckpt:.2f} | {took:.2f} | {wait:.2f} | "
                 f"{rate} | {wait / base:.2f} |"
