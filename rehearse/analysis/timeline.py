@@ -23,10 +23,12 @@ def lock_waits(result, final_attempt: bool = False) -> pd.Series:
     """Per statement index: ms the migration waited for its own locks (from the sampler's non-granted rows).
 
     Over all attempts of a retried statement by default; `final_attempt` for the wait before its locks
-    were finally granted.
+    were finally granted. The grant lies between the last tick that saw the wait and the first that saw
+    the backend past it, or the statement's end (server's clock) when it ended before the next tick.
     """
     pid, interval = result.migration_pid, result.manifest.config.sample_interval
     waiting = result.locks[(result.locks["pid"] == pid) & ~result.locks["granted"]]
+    past = _ticks_not_waiting(result)
     out = {}
     for stmt in result.statements.itertuples():
         start = getattr(stmt, "final_start", None) if final_attempt else stmt.start
@@ -37,10 +39,26 @@ def lock_waits(result, final_attempt: bool = False) -> pd.Series:
         if inside.empty:
             out[stmt.index] = 0.0
         elif final_attempt or getattr(stmt, "attempts", 1) == 1:
-            out[stmt.index] = (inside["t"].max() - start + interval / 2) * 1000
+            out[stmt.index] = (_granted(inside["t"].max(), stmt.end, past, interval) - start) * 1000
         else:  # several attempts: count waiting samples, the pauses between attempts are not waits
             out[stmt.index] = len(inside) * interval * 1000
     return pd.Series(out, dtype=float)
+
+
+def _ticks_not_waiting(result) -> np.ndarray:
+    """Sorted times of the ticks that saw the migration's backend not waiting for a lock."""
+    activity = result.activity
+    mine = activity[(activity["pid"] == result.migration_pid) & (activity["wait_event_type"] != "Lock")]
+    return np.sort(mine["t"].to_numpy(dtype=float))
+
+
+def _granted(last_wait: float, end: float, past: np.ndarray, interval: float) -> float:
+    """The grant's estimate: midway to the first tick past the wait, or the statement's end if it came first
+    (less its work after the grant, under a tick; a tick missed under load caps it one interval on)."""
+    i = np.searchsorted(past, last_wait, side="right")
+    if i == len(past) or past[i] >= end:
+        return min(end, last_wait + interval)
+    return (last_wait + past[i]) / 2
 
 
 def blocking(result) -> pd.DataFrame:
@@ -114,11 +132,14 @@ def _running_statement(result):
 def blocked_transactions(result) -> pd.DataFrame:
     """Per application transaction that was blocked: ms blocked and the statement blamed.
 
-    Blocked time runs from the first to the last sample that saw it waiting, plus one interval: robust to a
-    tick the sampler missed, and at most one interval short of the truth.
+    A wait starts at its `pg_locks.waitstart` (server's clock; the first sample that saw it before 14) and
+    ends at the release of the statement blamed when that falls before the next tick, else one interval
+    after the last sample that saw it; never after the transaction's end.
     """
     interval = result.manifest.config.sample_interval
     blocked = blocking(result)
+    blocked["waitstart"] = _waitstarts(result, blocked)
+    released = lock_spans(result).groupby("index")["end"].max() if len(blocked) else pd.Series(dtype=float)
     work = result.workload.reset_index(names="tx")
     rows = []
     for pid, samples in blocked.groupby("pid"):
@@ -131,18 +152,24 @@ def blocked_transactions(result) -> pd.DataFrame:
         last = np.searchsorted(times, txs["end"].to_numpy(dtype=float), side="right")
         for tx, lo, hi in zip(txs.itertuples(), first, last):
             if hi > lo:
-                waited = min(times[hi - 1] - times[lo] + interval, tx.end - tx.actual_start)
-                rows.append(
-                    dict(
-                        tx=tx.tx,
-                        kind=tx.kind,
-                        pid=pid,
-                        blocked_ms=waited * 1000,
-                        index=int(samples["index"].iloc[lo:hi].mode().iloc[0]),
-                        ok=tx.ok,
-                    )
-                )
+                index = int(samples["index"].iloc[lo:hi].mode().iloc[0])
+                began = max(np.nanmin([samples["waitstart"].iloc[lo:hi].min(), times[lo]]), tx.actual_start)
+                ended = min(times[hi - 1] + interval, tx.end)
+                if times[hi - 1] <= released.get(index, np.nan) < ended:
+                    ended = released[index]
+                row = dict(tx=tx.tx, kind=tx.kind, pid=pid, blocked_ms=(ended - began) * 1000, index=index)
+                rows.append(row | dict(ok=tx.ok))
     return pd.DataFrame(rows, columns=["tx", "kind", "pid", "blocked_ms", "index", "ok"])
+
+
+def _waitstarts(result, blocked: pd.DataFrame) -> pd.Series:
+    """Per blocked sample: when its wait began (pg_locks.waitstart, NaN where the server has none)."""
+    waits = result.locks[~result.locks["granted"]]
+    if "waitstart" not in waits or blocked.empty:
+        return pd.Series(np.nan, index=blocked.index, dtype=float)
+    first = waits.groupby(["t", "pid"])["waitstart"].min()
+    keys = pd.MultiIndex.from_arrays([blocked["t"], blocked["pid"]])
+    return pd.Series(first.reindex(keys).to_numpy(dtype=float), index=blocked.index)
 
 
 def phase_of(result, t: pd.Series) -> pd.Series:

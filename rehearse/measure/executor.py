@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from rehearse.measure import catalog, extensions
+from rehearse.measure import catalog, extensions, server_clock
 from rehearse.sql.secrets import mask
 
 APPLICATION_NAME = "rehearsal-migration"
@@ -79,6 +79,7 @@ class MigrationExecutor:
         if lock_timeout_ms:
             self.conn.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
         self.pid = self.conn.info.backend_pid
+        self.clock_offset = server_clock.offset(self.conn)
         self.version_num = server.version_num
         catalog.prepare(self.conn, self.version_num)
 
@@ -170,19 +171,19 @@ class MigrationExecutor:
                 rec.status = "skipped"
                 continue
             ok = self._run_in_transaction(stmt, rec, held, state, born)
-        outcome = self._finish(unit, explicit, ok)
+        outcome, released = self._finish(unit, records, explicit, ok)
         for rec in records:
             if rec.status in ("ok", "failed"):
-                rec.tx_end, rec.tx_outcome = time.time(), outcome
+                rec.tx_end, rec.tx_outcome = released, outcome
         return ok
 
     def _run_in_transaction(self, stmt, rec, held: set, state: list, born: dict) -> bool:
         if stmt.kind in ("BEGIN", "COMMIT", "ROLLBACK"):
-            ok = self._execute(stmt, rec)
+            ok = self._execute(stmt, rec, timed=stmt.kind != "BEGIN")
             if ok and stmt.kind == "BEGIN":  # counters are per transaction: start comparing from inside it
                 state[0] = catalog.snapshot(self.conn, in_transaction=True)
             return ok
-        ok = self._execute(stmt, rec)
+        ok = self._execute(stmt, rec, timed=True)
         if ok:
             after = catalog.snapshot(self.conn, in_transaction=True)
             # In a transaction the migration holds a lock on every table it reads, parallel workers' too:
@@ -196,34 +197,42 @@ class MigrationExecutor:
             held |= now_held
         return ok
 
-    def _finish(self, unit, explicit: bool, ok: bool) -> str:
-        """End the transaction: as written when explicit, else COMMIT on success and ROLLBACK on failure."""
+    def _finish(self, unit, records, explicit: bool, ok: bool) -> tuple[str, float]:
+        """End the transaction: as written when explicit, else COMMIT on success and ROLLBACK on failure.
+        The outcome, and when the locks were released (the end of COMMIT or ROLLBACK, server's clock)."""
+        edges: dict = {}
         if not ok:
             if not self.conn.broken:  # after pg_terminate_backend PostgreSQL has rolled back already
-                self.conn.execute("ROLLBACK")
-            return "rollback"
+                self._send("ROLLBACK", edges)
+            return "rollback", edges.get("end", time.time())
         if not explicit:
-            self.conn.execute("COMMIT")
-        return "rollback" if unit[-1].kind == "ROLLBACK" else "commit"
+            self._send("COMMIT", edges)
+        released = edges["end"] if edges else records[-1].end  # an explicit block ends with its COMMIT's end
+        return ("rollback" if unit[-1].kind == "ROLLBACK" else "commit"), released
 
-    def _execute(self, stmt, rec) -> bool:
+    def _execute(self, stmt, rec, timed: bool = False) -> bool:
+        """Run one statement; `timed` (inside a transaction block) takes its edges from the server's clock."""
         injected = rec.phase == "up" and stmt.index == self.fail_at
         rec.start, rec.ran_as = time.time(), self.role
+        edges: dict = {}
         try:
             if not injected and self.confined and extensions.needs_superuser(self.server, stmt):
                 rec.rows, rec.ran_as = extensions.run_as_superuser(self.server, self.dbname, stmt.sql, APPLICATION_NAME)
             else:
-                cur = self.conn.execute(INJECTED.format(index=stmt.index) if injected else stmt.sql)
+                sql = INJECTED.format(index=stmt.index) if injected else stmt.sql
+                cur = self._send(sql, edges) if timed else self.conn.execute(sql)
                 rec.rows = cur.rowcount if cur.rowcount >= 0 else None
-            rec.end = time.time()
             rec.status = "ok"
-            return True
         except psycopg.Error as exc:
-            rec.end = time.time()
             rec.status = "failed"
             rec.sqlstate = exc.sqlstate
             rec.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            return False
+        rec.end = edges.get("end", time.time())
+        rec.start = edges.get("start", rec.start)
+        return rec.status == "ok"
+
+    def _send(self, sql: str, edges: dict):
+        return server_clock.execute(self.conn, sql, edges, self.clock_offset)
 
     def _compare(self, before: catalog.Snapshot, after: catalog.Snapshot, rec: StatementRecord, mine=None) -> None:
         rels0, counters0, lsn0 = before.relations, before.counters, before.lsn
