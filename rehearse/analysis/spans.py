@@ -31,7 +31,7 @@ def lock_spans(result, waits: pd.Series) -> pd.DataFrame:
     )  # a retried statement holds its locks from its last attempt on
     own = result.statement_locks.merge(statements[["start", "tx_end"]], left_on="index", right_index=True)
     own["start"] = own["start"] + own["index"].map(waits).fillna(0) / 1000
-    own = own.assign(end=own["tx_end"], seen="catalog", tx=0).drop(columns=["tx_end"])
+    own = own.assign(end=_released(result, own), seen="catalog", tx=0).drop(columns=["tx_end"])
     for column, default in (("own", False), ("renamed_to", None)):  # runs saved before these were recorded
         own[column] = own[column] if column in own else default
     spans = pd.concat([own, _sampled(result, own)], ignore_index=True)
@@ -39,6 +39,24 @@ def lock_spans(result, waits: pd.Series) -> pd.DataFrame:
     spans["own"] = spans["own"].fillna(False).astype(bool)
     spans["hold_ms"] = (spans["end"] - spans["start"]) * 1000
     return spans[[*COLUMNS, "hold_ms"]].sort_values(["start", "relation"]).reset_index(drop=True)
+
+
+def _released(result, own: pd.DataFrame) -> pd.Series:
+    """When each lock read by the catalogue was released: its transaction's end (COMMIT's end, server's
+    clock), or midway between the last tick that saw it held and the next tick of the backend when that came
+    before: a COMMIT drops the files of rewritten relations after releasing its locks (200 ms at SF 0.1)."""
+    locks, pid = result.locks, result.migration_pid
+    held = locks[(locks["pid"] == pid) & locks["granted"]].groupby(["relation", "mode"])["t"].apply(np.sort)
+    ticks = np.sort(result.activity.loc[result.activity["pid"] == pid, "t"].to_numpy(dtype=float))
+    ends = []
+    for relation, renamed, mode, start, end in zip(
+        own["relation"], own["renamed_to"], own["mode"], own["start"], own["tx_end"]
+    ):
+        seen = held.get((renamed if isinstance(renamed, str) else relation, mode), np.empty(0))
+        seen = seen[(seen >= start) & (seen <= end)]
+        after = ticks[np.searchsorted(ticks, seen[-1], side="right") :] if len(seen) else ()
+        ends.append((seen[-1] + after[0]) / 2 if len(after) and after[0] < end else end)
+    return pd.Series(ends, index=own.index, dtype=float)
 
 
 def _sampled(result, own: pd.DataFrame) -> pd.DataFrame:

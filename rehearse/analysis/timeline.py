@@ -153,7 +153,7 @@ def blocked_transactions(result) -> pd.DataFrame:
         for tx, lo, hi in zip(txs.itertuples(), first, last):
             if hi > lo:
                 index = int(samples["index"].iloc[lo:hi].mode().iloc[0])
-                began = max(np.nanmin([samples["waitstart"].iloc[lo:hi].min(), times[lo]]), tx.actual_start)
+                began = np.nanmin([samples["waitstart"].iloc[lo:hi].min(), times[lo]])
                 ended = min(times[hi - 1] + interval, tx.end)
                 if times[hi - 1] <= released.get(index, np.nan) < ended:
                     ended = released[index]
