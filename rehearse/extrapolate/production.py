@@ -144,15 +144,15 @@ def _from_catalogue(reltuples: float, size: int, manifest: dict, table: str) -> 
 
 def cache_warning(table: str, rehearsed: float | None, projected: float | None, buffers: int | None) -> str | None:
     """Why statements writing every row of `table` will take longer than projected, or None."""
-    if not (buffers and rehearsed and projected and rehearsed < buffers / 4 < projected):
+    from rehearse.extrapolate.cache import CLIFF_FACTOR, crosses
+
+    if not crosses(rehearsed, projected, buffers):
         return None
-    # Past shared_buffers/4 a sequential scan reads through a small ring of buffers (initscan), and the
-    # pages a full-table write dirties no longer stay cached until the statement ends: the per-row cost
-    # steps up (bench/RESULTS-extrapolation.md: the UPDATE of orders, slower per row at SF 1).
+    # see cache.py: past shared_buffers/4 the per-row cost of a full-table write steps up
     return (
         f"{table} outgrows the buffer cache: {_size(rehearsed)} rehearsed, ~{_size(projected)} in production, "
-        f"past shared_buffers/4 ({_size(buffers / 4)}); statements writing every row will take longer than "
-        "projected: rehearse past that size"
+        f"past shared_buffers/4 ({_size(buffers / 4)}); statements writing every row may take up to "
+        f"×{CLIFF_FACTOR:.1f} longer than projected (the interval's high end includes it): rehearse past that size"
     )
 
 

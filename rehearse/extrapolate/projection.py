@@ -20,9 +20,22 @@ def projected(fit: _fit.Fit, rows, metric: str) -> dict:
     return dict(zip(names, (float(max(fit.predict(n), 0.0)), float(low), float(high), fit.model)))
 
 
-def warning(p: dict, buffers: int | None = None) -> str | None:
-    """Why not to trust the projection: rows far beyond the rehearsals, rehearsals that disagree, or a table
-    that outgrows the buffer cache between the rehearsals and production."""
+def with_plan(p: dict, check) -> dict:
+    """The plan check's fields; where the plan changes and both plans were timed at the rehearsed size, the
+    projection is scaled by their ratio and its interval spans both plans' (a plans.PlanCheck)."""
+    out = check.fields()
+    ratio = check.time_ratio if check.changes else None
+    if ratio is None:
+        return out
+    for centre, low, high in (("duration_ms", "low_ms", "high_ms"), ("hold_ms", "hold_low_ms", "hold_high_ms")):
+        out[centre] = p[centre] * ratio
+        out[low], out[high] = min(p[low], p[low] * ratio), max(p[high], p[high] * ratio)
+    return out
+
+
+def warning(p: dict, buffers: int | None = None, plan=None) -> str | None:
+    """Why not to trust the projection: rows far beyond the rehearsals, rehearsals that disagree, a table
+    that outgrows the buffer cache between the rehearsals and production, or a plan that changes."""
     found, factor = [], p["extrapolation_factor"]
     if factor is not None and factor > FAR:
         found.append(
@@ -38,10 +51,11 @@ def warning(p: dict, buffers: int | None = None) -> str | None:
         ],
         default=0.0,
     )
-    if spread > WIDE:
+    if spread > WIDE and not (plan and plan.changes):  # a plan change spreads the interval on purpose
         found.append(
             f"the rehearsals do not follow one curve (interval spans ×{min(spread, 1e4):,.0f}): "
             "rerun on a quiet machine, add scales, or look for a plan change between scales"
         )
     found.append(cache_warning(p["table"], p.get("rehearsed_bytes"), p.get("bytes"), buffers))
+    found.append(plan.warning() if plan else None)
     return "; ".join(f for f in found if f) or None

@@ -23,6 +23,7 @@ import pandas as pd
 from common.errors import BadInput
 from rehearse.analysis.summary import _clean
 from rehearse.analysis.summary import summary as run_summary
+from rehearse.extrapolate import cache, plans
 from rehearse.extrapolate import fit as _fit
 from rehearse.extrapolate.points import METRICS, fit_frame, points, table_of, xy
 from rehearse.extrapolate.production import (
@@ -34,7 +35,7 @@ from rehearse.extrapolate.production import (
     rows_and_origin,
     shared_buffers,
 )
-from rehearse.extrapolate.projection import projected
+from rehearse.extrapolate.projection import projected, with_plan
 from rehearse.extrapolate.projection import warning as _warning
 from rehearse.extrapolate.single import check_rows
 from rehearse.measure.config import configure
@@ -95,6 +96,9 @@ def run_scales(
         origin = dict(rows=rows, origin=origin)
     production = resolve_production(results[-1], buffers=buffers, **origin)
     scaled = ScaledRehearsal.from_results(results, production, _expected_tables(migration))
+    scaled.plans = plans.for_scaled(
+        scaled, migration.statements, dbserver.open_server(rc.dsn, postgres_bin=rc.postgres_bin)
+    )
     scaled.save()
     return scaled
 
@@ -117,6 +121,7 @@ class ScaledRehearsal:
     points: pd.DataFrame  # index, scale, table, rows, duration_ms, lock_hold_ms
     fits: pd.DataFrame  # index, table, metric, model, a_ms, b_ms, loo_log_rmse, sigma_log, dof, …
     _models: dict = field(default_factory=dict, repr=False)  # (index, metric) → _fit.Fit
+    plans: dict = field(default_factory=dict)  # index → plans.PlanCheck: the inner query at production size
     run_id: str | None = None  # its folder under data/runs once saved
 
     @classmethod
@@ -153,10 +158,18 @@ class ScaledRehearsal:
             extrapolation_factor=rows / rehearsed if table else None,
             **self._bytes(table, rows, rehearsed),
         )
-        for metric in METRICS:
-            out.update(projected(self._models[(index, metric)], rows, metric))
         writes = bool(group[["writes_all", "hold_writes_all"]].any(axis=None))
-        out["warning"] = _warning(out, self.production.shared_buffers if writes else None)
+        buffers = self.production.shared_buffers if writes else None
+        cliff = cache.crosses(out["rehearsed_bytes"], out["bytes"], buffers)
+        past = cache.fits_past(group, (out["rehearsed_bytes"] or 0) / (rehearsed or 1), buffers) if cliff else None
+        for metric in METRICS:
+            out.update(projected((past or {}).get(metric) or self._models[(index, metric)], rows, metric))
+        out["fitted_past_cliff"] = past is not None
+        if cliff and past is None:
+            out.update(cache.widen(out))
+        check = self.plans.get(index)
+        out.update(with_plan(out, check) if check is not None else dict.fromkeys(plans.KEYS))
+        out["warning"] = _warning(out, buffers if cliff and past is None else None, check)
         return out
 
     def _bytes(self, table: str | None, rows: int | None, rehearsed: int | None) -> dict:
