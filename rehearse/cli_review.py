@@ -14,6 +14,12 @@ RELEASE_HELP = (
     "Alembic project (with --from/--to), or several paths in deploy order"
 )
 
+# What --rollback means for a release (README, "rehearse review"): the downs are not run under traffic.
+ROLLBACK_NOTE = (
+    "--rollback: a release's rollbacks are always tested, in reverse order on a quiet copy (not under traffic); "
+    "with --rollback every migration must have one and an untested one fails the gate"
+)
+
 
 def add_parser(sub, config_flags) -> None:
     from rehearse.verdicts.base import LEVELS
@@ -48,6 +54,8 @@ def command(args) -> int:
     from rehearse.verdicts.review import review
 
     options = {n: getattr(args, n) for n in RehearsalConfig.names() if getattr(args, n, None) is not None}
+    if options.get("rollback"):
+        print(ROLLBACK_NOTE, flush=True)
     done = review(args.paths, max_risk=args.max_risk, thresholds=args.thresholds,
                   revisions=(args.start, args.end), production_dsn=args.production_dsn,
                   remedies=not args.no_remedies, **options)  # fmt: skip
@@ -60,6 +68,10 @@ def command(args) -> int:
     if not args.no_report:
         _run_reports(release)
     print(f"review {done.review_id}")
+    if options.get("keep"):
+        from rehearse.measure.release import kept_name
+
+        print(f"kept: database {kept_name(done.review_id)} (the copy the release ran on)")
     print(f"report: {page.write(done.review_id, release)}")
     _write_files(args, release)
     return done.exit_code

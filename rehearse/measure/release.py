@@ -67,7 +67,14 @@ def _on_one_clone(server, roles, dataset, parts, config, prepared: tuple, review
             results.append(dataclasses.replace(result, manifest=dataclasses.replace(result.manifest, release=about)))
             if result.failed:
                 break
+        if config.keep:  # --keep: the copy the whole release ran on, as `rehearse run --keep` keeps its own
+            dbserver.rename(server, scratch, kept_name(review_id), "kept")
     return results
+
+
+def kept_name(review_id: str) -> str:
+    """The name `--keep` gives the release's copy: never a leftover, never dropped by `rehearse clean`."""
+    return f"rehearsal_kept_review_{review_id[:15]}_{review_id[-4:]}".replace("-", "_")
 
 
 def new_review_id(name: str) -> str:

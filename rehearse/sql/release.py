@@ -35,10 +35,38 @@ class Part:
     migration: Migration
 
 
-def parts(paths, start: str | None = None, end: str | None = None, max_mb: float | None = None) -> list[Part]:
+def parts(paths, start=None, end=None, max_mb: float | None = None, down=None, rollback: bool = False) -> list[Part]:
     """The migrations of the release made of `paths`; `start`/`end`: an Alembic range (revisions); a file
-    over `max_mb` MB is refused before it is read (see rehearse.sql.script.size_limit)."""
-    paths = [str(p) for p in paths]
+    over `max_mb` MB is refused before it is read (see rehearse.sql.script.size_limit). `down` (`--down`)
+    replaces the rollback of a release of one migration, as it does for `rehearse run`; `rollback`
+    (`--rollback`) requires every migration to have one."""
+    found = _with_down(_parts([str(p) for p in paths], start, end, max_mb), down, max_mb)
+    missing = [p.name for p in found if p.migration.down is None]
+    if rollback and missing:
+        raise BadInput(
+            f"--rollback needs a down script for every migration and {', '.join(missing)} has none: add down.sql "
+            "beside up.sql, U files (Flyway) or --rollback lines (Liquibase)"
+        )
+    return found
+
+
+def _with_down(found: list[Part], down, max_mb: float | None) -> list[Part]:
+    """`--down FILE`: the rollback of a one-migration release; a release of several has one per migration."""
+    if down is None:
+        return found
+    if len(found) != 1:
+        raise BadInput(
+            f"--down {down}: this release has {len(found)} migrations and each brings its own rollback (down.sql "
+            "beside up.sql, U files, --rollback lines); --down replaces it only for a release of one migration"
+        )
+    with size_limit(max_mb):
+        given = readers.locate(down)
+    (part,) = found
+    rollback = migration_mod.from_scripts(f"{part.name} (down)", given.up, given.notes)
+    return [replace(part, migration=replace(part.migration, down=rollback))]
+
+
+def _parts(paths: list[str], start, end, max_mb: float | None) -> list[Part]:
     if not paths:
         raise BadInput("no release given; name a Flyway folder, a Liquibase changelog, an Alembic project or files")
     if (start or end) and (len(paths) != 1 or not readers.is_alembic(Path(paths[0]))):

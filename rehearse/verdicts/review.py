@@ -63,12 +63,12 @@ def review(
     config = configure(config, options)
     check_level(max_risk, "max risk")
     th = load_thresholds(thresholds)  # a bad file, path, range or changelog fails before any rehearsal
-    parts = release_sql.parts(paths, *revisions, max_mb=config.max_migration_mb)
+    parts = release_sql.parts(paths, *revisions, config.max_migration_mb, config.down, config.rollback)
     config = _production_rows(config, production_dsn)
     name = " + ".join(dict.fromkeys(Path(p).name for p in map(str, paths)))
     review_id = new_review_id(name)
     results = rehearse_release(parts, config, review_id, static_findings)
-    migrations = [_migration(p, r, th, max_risk) for p, r in zip(parts, results)]
+    migrations = [_migration(p, r, th, max_risk, config.rollback) for p, r in zip(parts, results)]
     migrations += [decision.not_run(p.name, p.path) for p in parts[len(results) :]]
     folder = reviews_dir() / review_id
     folder.mkdir(parents=True, exist_ok=True)
@@ -102,17 +102,17 @@ def _production_rows(config: RehearsalConfig, production_dsn: str | None) -> Reh
     return config
 
 
-def _migration(part, result, thresholds, max_risk: str) -> dict:
+def _migration(part, result, thresholds, max_risk: str, rollback: bool = False) -> dict:
     """One migration of the release: its run judged at production size (as `rehearse check` judges it), each
     statement with the source and line it was written at (from the migration the run saved) and its
-    projection."""
+    projection. `rollback` (`--rollback`): a rollback not tested fails the gate, as for `rehearse check`."""
     judged = verbs.judge(result, thresholds)
     data = judged.annotate(max_risk)
     written = {s.index: s for s in result.migration.statements}
     for st in data["statements"]:
         at = written.get(st["index"])
         st.update(source=at and at.source, line=at and at.line, projection=judged.projection.get(st["index"]))
-    passed = gate(judged, data, max_risk)
+    passed = gate(judged, data, max_risk, rollback=rollback)
     return data | dict(
         name=part.name,
         path=part.path,
