@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import warnings
 from pathlib import Path
 
@@ -42,17 +41,4 @@ def to_html(executed: Path, output: Path, hide_code: bool = False) -> Path:
     exporter = HTMLExporter(exclude_input=hide_code, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
     output.write_text(body)
-    return output
-
-
-def write_index(pages: list[tuple[str, Path, str]], output: Path) -> Path:
-    """An index.html linking each report: (title, page, outcome)."""
-    items = "\n".join(
-        f'<li><a href="{html.escape(page.name)}">{html.escape(title)}</a> — {html.escape(outcome)}</li>'
-        for title, page, outcome in pages
-    )
-    output.write_text(
-        f"<!doctype html><meta charset='utf-8'><title>Migration rehearsal reports</title>"
-        f"<h1>Migration rehearsal reports</h1><ul>\n{items}\n</ul>\n"
-    )
     return output

@@ -1,0 +1,1 @@
+../02_foreign_key_on_inconsistent_data/safer/down.sql

@@ -1,0 +1,1 @@
+../01_type_change_transaction_id/risky/down.sql
