@@ -15,6 +15,7 @@ import jsonschema
 import pytest
 import yaml
 
+import dbserver
 from common.paths import project_root
 from rehearse.measure.result import load
 from rehearse.sql.release import parts
@@ -71,6 +72,8 @@ def test_several_paths_are_the_release_in_the_order_given():
         (["review", "no/such/folder"], "no/such/folder"),
         (["review", str(EXAMPLE), "--from", "abc"], "--from/--to"),
         (["review", str(EXAMPLE), "--max-risk", "purple"], "--max-risk"),
+        (["review", str(EXAMPLE), "--down", str(EXAMPLE / "U1__add_note.sql")], "--down"),
+        (["review", "migrations/ground_truth/lock_orders_0_5s.sql", "--rollback"], "--rollback"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2_before_anything_runs(argv, named):
@@ -218,3 +221,23 @@ def test_a_red_index_build_gets_a_concurrently_remedy_measured_beside_it(ci_run)
     )
     assert "Measured remedies: statement 1" in (out / "rehearsal.md").read_text()
     assert "remedies/V2__index_note-1-concurrently.sql" in render(release) and "remedies: 1 written" in proc.stdout
+
+
+def test_keep_down_and_rollback_do_for_a_release_what_they_do_for_run(tmp_path, server):
+    """--down FILE is the rollback of a one-migration release, --rollback gates on it, --keep keeps the copy."""
+    from rehearse.measure.release import kept_name
+    from rehearse.verdicts.review import review
+
+    (tmp_path / "release").mkdir()
+    (tmp_path / "release" / "up.sql").write_text("ALTER TABLE orders ADD COLUMN note text;\n")
+    (tmp_path / "undo.sql").write_text("ALTER TABLE orders DROP COLUMN note;\n")
+    options = dict(scale=0.001, rate=50, warmup=1, cooldown=1)
+    done = review([tmp_path / "release"], down=str(tmp_path / "undo.sql"), rollback=True, keep=True, **options)
+    kept = kept_name(done.review_id)
+    try:
+        assert dbserver.exists(server, kept), "the copy the release ran on is kept"
+        (migration,) = done.release["migrations"]
+        assert migration["rollback"]["tested"] and migration["rollback"]["restored"], "undo.sql was the rollback"
+        assert done.exit_code == 0 and migration["gate"]["passed"]
+    finally:
+        dbserver.drop(server, kept)

@@ -59,7 +59,7 @@ def html(record: dict, found: list[Incident], release: dict | None, datasets: li
     """The whole page."""
     body = [
         "<h1>Migration rehearsal: the reports</h1>",
-        _when(record),
+        _when(record, datasets),
         _release(record, release),
         "<h2>Incidents: the risky migration and the safer one</h2>",
         "<p class='meta'>Each row is one rehearsal on a fresh copy of the dataset under synthetic traffic, "
@@ -78,13 +78,14 @@ def html(record: dict, found: list[Incident], release: dict | None, datasets: li
     )
 
 
-def _when(record: dict) -> str:
+def _when(record: dict, datasets: list[dict]) -> str:
     started, finished = record.get("started"), record.get("finished")
     if not started:
         return "<p id='when' class='meta'>No demo has been recorded yet: run <code>make demo</code>.</p>"
     return (
         f"<p id='when' class='meta'>Rehearsed from <b>{escape(str(started))}</b> to <b>{escape(str(finished))}</b> "
-        f"(UTC) at scale {escape(str(record.get('scale')))}. Every number below is read from the saved runs "
+        f"(UTC) at scale {escape(str(record.get('scale')))}, on "
+        f"{escape(', '.join(str(d['name']) for d in datasets) or 'no saved run')} (see Dataset below). Every number below is read from the saved runs "
         "(<code>data/runs/</code>); <code>python -m rehearse.present.demo --index-only</code> rebuilds this page "
         "without a database.</p>"
     )
