@@ -25,7 +25,7 @@ from rehearse.verdicts.verbs import judge
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 EVIL = "<img src=x onerror=alert(1)>"
-FAST = dict(scale=0.001, rate=50, warmup=1, cooldown=1)
+FAST = dict(scale=0.001, rate=50, warmup=0.7, cooldown=0.5)
 RISKY = "BEGIN;\nLOCK TABLE orders IN ACCESS EXCLUSIVE MODE;\nSELECT pg_sleep(0.6);\nCOMMIT;\n"
 SAFER = "ALTER TABLE orders ADD COLUMN note text;\n"
 

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 import dbserver
+from common.errors import BadInput
 from common.paths import project_root
 from rehearse.measure.result import load
 from rehearse.sql.release import parts
@@ -72,8 +73,6 @@ def test_several_paths_are_the_release_in_the_order_given():
         (["review", "no/such/folder"], "no/such/folder"),
         (["review", str(EXAMPLE), "--from", "abc"], "--from/--to"),
         (["review", str(EXAMPLE), "--max-risk", "purple"], "--max-risk"),
-        (["review", str(EXAMPLE), "--down", str(EXAMPLE / "U1__add_note.sql")], "--down"),
-        (["review", "migrations/ground_truth/lock_orders_0_5s.sql", "--rollback"], "--rollback"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2_before_anything_runs(argv, named):
@@ -81,6 +80,15 @@ def test_bad_input_is_one_line_and_exit_2_before_anything_runs(argv, named):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("FAILED:") and named in lines[0]
+
+
+def test_down_and_rollback_are_checked_against_the_release_before_anything_runs():
+    with pytest.raises(BadInput, match="--down .* has 2 migrations"):
+        parts([EXAMPLE], down=EXAMPLE / "U1__add_note.sql")
+    with pytest.raises(BadInput, match="--rollback needs a down script .* lock_orders_0_5s has none"):
+        parts([ROOT / "migrations/ground_truth/lock_orders_0_5s.sql"], rollback=True)
+    (alone,) = parts([EXAMPLE / "V1__add_note.sql"], down=EXAMPLE / "U2__index_note.sql", rollback=True)
+    assert alone.migration.down.statements[0].sql == "DROP INDEX orders_note_idx"
 
 
 def test_the_exit_code_is_the_gates_across_the_release():
@@ -231,7 +239,7 @@ def test_keep_down_and_rollback_do_for_a_release_what_they_do_for_run(tmp_path, 
     (tmp_path / "release").mkdir()
     (tmp_path / "release" / "up.sql").write_text("ALTER TABLE orders ADD COLUMN note text;\n")
     (tmp_path / "undo.sql").write_text("ALTER TABLE orders DROP COLUMN note;\n")
-    options = dict(scale=0.001, rate=50, warmup=1, cooldown=1)
+    options = dict(scale=0.001, rate=50, warmup=0.5, cooldown=0.5)
     done = review([tmp_path / "release"], down=str(tmp_path / "undo.sql"), rollback=True, keep=True, **options)
     kept = kept_name(done.review_id)
     try:

@@ -165,7 +165,10 @@ def datasets(found: list[Incident], release: dict | None) -> list[dict]:
     run_ids = [v.run_id for i in found for v in i.variants if v.run_id] + list((release or {}).get("run_ids", []))
     seen: dict[str, dict] = {}
     for run_id in run_ids:
-        m = json.loads((folder(run_id) / "manifest.json").read_text())
+        saved = folder(run_id) / "manifest.json"
+        if not saved.is_file():  # a run deleted since: the page shows what is left
+            continue
+        m = json.loads(saved.read_text())
         d = m.get("dataset_manifest") or {}
         entry = seen.setdefault(
             str(m.get("dataset")),
