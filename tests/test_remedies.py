@@ -3,11 +3,15 @@ migration file, reach the end schema (and data) the original reaches."""
 
 from __future__ import annotations
 
+import math
+
 import pglast
 import pytest
 
 import datagen
 import dbserver
+from rehearse import run
+from rehearse.analysis.summary import summary
 from rehearse.measure import state
 from rehearse.measure.executor import MigrationExecutor
 from rehearse.present.release.page import html
@@ -15,6 +19,7 @@ from rehearse.sql.migration import split
 from rehearse.sql.remedies import remedies, tables_to_batch
 from rehearse.sql.remedy_batches import TableFacts, sizes
 from rehearse.sql.remedy_file import rewritten
+from rehearse.verdicts.remedies import price
 
 ORDERS = {"public.orders": TableFacts("order_id", 100_000)}
 TINY = {"public.orders": TableFacts("order_id", 10_000)}  # the template at scale 0.001
@@ -141,3 +146,25 @@ def test_every_runnable_rewrite_reaches_the_original_end_schema_and_rows(server,
     assert not any(
         "NOT VALID" in c or "INVALID" in c for c in [*schema["constraints"].values(), *schema["indexes"].values()]
     )
+
+
+def test_a_batched_update_holds_its_locks_once_per_committed_batch_not_for_the_whole_call(server, template, tmp_path):
+    # Each batch sleeps 0.1 s once (an initplan), so the 10 ms sampler sees every transaction; the first one also
+    # reads min/max, a lock the later batches never take again: it goes with the first COMMIT. The application
+    # adds no customers, so the batches are the template's.
+    sql = "UPDATE customers SET full_name = full_name WHERE (SELECT pg_sleep(0.1)::text) = ''"
+    with server.connect(template) as conn:
+        low, high, rows = conn.execute("SELECT min(customer_id), max(customer_id), count(*) FROM customers").fetchone()
+    fix = remedies(sql, {"public.customers": TableFacts("customer_id", rows)})[-1]  # the fewest batches (about 5)
+    batches = math.ceil((high - low + 1) / int(fix.kind.removeprefix("batches-")))
+    file = rewritten(_migration(sql + ";"), 1, fix.statements, "batched")
+    (tmp_path / "batched.sql").write_text(file.text)
+    result = run(tmp_path / "batched.sql", scale=0.001, seed=42, rate=50, clients=2, warmup=0.3, cooldown=0.3)
+    data = summary(result)
+    call = next(s for s in data["statements"] if s["kind"] == "CALL")
+    assert call["strongest_lock"] == "RowExclusiveLock" and call["duration_ms"] >= batches * 100
+    assert call["lock_hold_count"] == batches
+    assert call["lock_hold_ms"] < 2.5 * call["duration_ms"] / batches  # one batch's hold, not the whole CALL
+    steps = [s for s in data["statements"] if file.first <= s["index"] < file.first + file.count]
+    figures = price(data, steps, result)
+    assert figures["lock_holds"] == batches and figures["lock_hold_ms"] == call["lock_hold_ms"]

@@ -7,8 +7,9 @@ quicker than a sampling interval), marked `seen = "expected"`.
 
 A lock on a relation created in the same transaction (the new index of CREATE INDEX) is marked `own`:
 no other session can see that relation, so it blocks no one. A procedure that commits between batches
-(CALL) holds its locks once per transaction it commits: the sampler's rows are split by the backend's
-`xact_start`, one span per transaction (`tx`).
+(CALL) holds its locks once per transaction it commits: the sampler's rows are split by the transaction
+that held them (`pg_locks.virtualtransaction`, read with the lock; the backend's `xact_start` for runs saved
+before it), one span per transaction (`tx`), each ending at the COMMIT that started the next one.
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ def _sampled(result, own: pd.DataFrame) -> pd.DataFrame:
         & locks["relation"].notna()
         & ~locks["relation"].fillna("").str.match(_SYSTEM)
     ]
-    mine = mine.merge(_xact_starts(result), on="t", how="left")
+    xacts = _xact_starts(result)
+    mine = mine.merge(xacts, on="t", how="left")
+    mine = mine.assign(tx_key=_tx_key(mine))
     held_before, read_exactly, rows = set(), set(own["index"]), []
     created: dict = {}
     for stmt in result.statements.sort_values("index").itertuples():
@@ -82,28 +85,50 @@ def _sampled(result, own: pd.DataFrame) -> pd.DataFrame:
         mask = own["index"] == stmt.index
         covered = set(zip(own.loc[mask, "relation"], own.loc[mask, "mode"]))
         window = mine[(mine["t"] >= stmt.start) & (mine["t"] <= stmt.end)]
+        txs = _transactions(window, xacts[(xacts["t"] >= stmt.start) & (xacts["t"] <= stmt.end)])
         for (relation, mode), seen in window.groupby(["relation", "mode"]):
             if (relation, mode) in covered or (stmt.transaction and (stmt.transaction, relation, mode) in held_before):
                 continue
-            rows += _per_transaction(result, stmt, relation, mode, seen, relation in born)
+            rows += _per_transaction(result, stmt, (relation, mode, relation in born), seen, txs)
         held_before |= {(stmt.transaction, r, m) for r, m in covered}
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _per_transaction(result, stmt, relation: str, mode: str, seen: pd.DataFrame, own: bool) -> list[dict]:
-    """One span per transaction of the statement that held the lock (several for a CALL that commits)."""
+def _per_transaction(result, stmt, lock: tuple, seen: pd.DataFrame, txs: pd.DataFrame) -> list[dict]:
+    """One span per transaction of the statement that held the lock (several for a CALL that commits), each
+    released at the COMMIT that started the backend's next transaction, whether or not that one takes the lock
+    again (a procedure's first transaction reads what its later ones never touch). `lock`: relation, mode, own."""
     interval = result.manifest.config.sample_interval
-    groups = [held for _, held in seen.groupby(seen["xact_start"].fillna(0.0), sort=True)]
     rows = []
-    for i, held in enumerate(groups):
-        start = max(stmt.start, held["t"].min() - (interval / 2 if len(groups) > 1 else 0.0))
-        if i + 1 < len(groups):  # released at the COMMIT that started the next transaction
-            end = min(held["t"].max() + interval, groups[i + 1]["xact_start"].iloc[0])
-        else:
+    for key, held in seen.groupby("tx_key", sort=False):
+        tx = txs.loc[key]
+        start = max(stmt.start, held["t"].min() - (interval / 2 if len(txs) > 1 else 0.0))
+        if not np.isnan(tx["next"]):
+            end = min(held["t"].max() + interval, tx["next"])
+        else:  # the statement's last transaction
             end = stmt.tx_end if stmt.status == "failed" else stmt.end
-        row = dict(index=stmt.index, relation=relation, relkind=held["relkind"].iloc[0], mode=mode)
-        rows.append(row | dict(start=start, end=end, seen="sampler", own=own, renamed_to=None, tx=i))
+        row = dict(index=stmt.index, relation=lock[0], relkind=held["relkind"].iloc[0], mode=lock[1], own=lock[2])
+        rows.append(row | dict(start=start, end=end, seen="sampler", renamed_to=None, tx=int(tx["ordinal"])))
     return rows
+
+
+def _tx_key(locks: pd.DataFrame) -> pd.Series:
+    """Which transaction held each sampled lock: its virtual transaction id, read with the lock. Runs saved
+    before it was sampled: the backend's xact_start (a tick pg_stat_activity missed takes its neighbour's)."""
+    if "vxid" in locks and locks["vxid"].notna().all():
+        return locks["vxid"]
+    return locks.sort_values("t")["xact_start"].ffill().bfill().fillna(-1.0).reindex(locks.index)
+
+
+def _transactions(window: pd.DataFrame, activity: pd.DataFrame) -> pd.DataFrame:
+    """The backend's transactions that held locks during a statement, by `tx_key`, in order (`ordinal`), with
+    when the next one began (`next`; NaN for the last): the earliest start pg_stat_activity showed after
+    this one's. A transaction's own start is the earliest it showed for its samples: read a moment after the
+    locks, pg_stat_activity may already show the next transaction, never an earlier one."""
+    txs = window.groupby("tx_key").agg(first=("t", "min"), began=("xact_start", "min")).sort_values("first")
+    starts = np.unique(activity["xact_start"].dropna())
+    later = [starts[starts > began] for began in txs["began"]]
+    return txs.assign(ordinal=range(len(txs)), next=[s[0] if len(s) else np.nan for s in later])
 
 
 def _xact_starts(result) -> pd.DataFrame:

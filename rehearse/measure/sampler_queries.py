@@ -18,6 +18,7 @@ LOCK_COLUMNS = {
     "waitstart": "float64",
     "transactionid": _COUNT,
     "virtualxid": "str",
+    "vxid": "str",  # the holder's transaction, read with the lock (pg_stat_activity is read apart, a moment on)
 }
 ACTIVITY_COLUMNS = {
     "pid": "int64",
@@ -96,7 +97,8 @@ def _locks_cte(version_num: int) -> str:
     return f"""
     l0 AS MATERIALIZED (
       SELECT l.pid, l.locktype, l.database, l.relation AS relid, l.mode, l.granted,
-             {waitstart} AS waitstart, l.transactionid::text::bigint AS transactionid, l.virtualxid
+             {waitstart} AS waitstart, l.transactionid::text::bigint AS transactionid, l.virtualxid,
+             l.virtualtransaction AS vxid
         FROM pg_locks l
        WHERE l.pid IN (SELECT pid FROM a) AND (l.locktype = 'relation' OR NOT l.granted)),
     r AS (

@@ -4,7 +4,10 @@ options (rehearse.measure.remedy), and its price set beside the original's in th
 
 What is compared: a remedy run is the whole migration with that one statement replaced, so p99 during and
 total time are the migration's in both; lock, hold and delayed/blocked transactions are the statement's in the
-original and the sum over the rewrite's steps in the remedy. Numbers come from the saved runs only.
+original and the sum over the rewrite's steps in the remedy. The hold is the longest any one transaction held a
+lock, beside how many transactions held one: a batched UPDATE's CALL commits once per batch, and each batch's
+locks go with its COMMIT (rehearse.analysis.spans), so the whole CALL is not one hold. Numbers come from the
+saved runs only.
 """
 
 from __future__ import annotations
@@ -40,13 +43,13 @@ def measure(parts, results, migrations: list[dict], config, folder: Path, review
             if job:
                 jobs.append(job)
                 placed.append((entry, job.about))
-        original = _figures(migrations[position], [data], results[position])
+        original = price(migrations[position], [data], results[position])
         data["remedies"] = dict(original=original, rewrites=entries)
     runs = rehearse_remedies(parts, jobs, config, static_findings) if jobs else []
     for (entry, about), run in zip(placed, runs):
         judged = verbs.judge(run, thresholds).annotate()
         steps = [s for s in judged["statements"] if about["first"] <= s["index"] < about["first"] + about["count"]]
-        entry.update(run_id=run.run_id, measured=_figures(judged, steps, run))
+        entry.update(run_id=run.run_id, measured=price(judged, steps, run))
     return runs
 
 
@@ -86,9 +89,10 @@ def _write(part, position: int, statement, remedy, where: tuple) -> tuple[dict, 
     return entry, Job(file.migration(f"{part.name} ({remedy.kind})", str(path)), position, about)
 
 
-def _figures(data: dict, steps: list[dict], result) -> dict:
+def price(data: dict, steps: list[dict], result) -> dict:
     """The price of `steps` (statement summaries) in a run: the strongest lock and how long it was held, the
-    longest hold, transactions delayed and blocked; the migration's p99 during and total time; outcome."""
+    longest single hold and how many transactions held locks (a batched CALL commits once per batch, each
+    hold its own), transactions delayed and blocked; the migration's p99 during and total time; outcome."""
     mode = strongest(s["strongest_lock"] for s in steps if s.get("strongest_lock"))
     manifest = result.manifest
     failed = next((s for s in steps if s.get("status") == "failed"), None)
@@ -97,7 +101,8 @@ def _figures(data: dict, steps: list[dict], result) -> dict:
         strongest_hold_ms=max(
             (s.get("lock_hold_ms") or 0.0 for s in steps if s.get("strongest_lock") == mode), default=0.0
         ),
-        lock_hold_ms=max((s.get("lock_hold_ms") or 0.0 for s in steps), default=0.0),
+        lock_hold_ms=max((s.get("lock_hold_ms") or 0.0 for s in steps), default=0.0),  # one transaction's
+        lock_holds=sum(s.get("lock_hold_count") or 0 for s in steps),  # transactions holding a lock, all steps
         delayed_app_tx=sum(s.get("delayed_app_tx") or 0 for s in steps),
         blocked_app_tx=sum(s.get("blocked_app_tx") or 0 for s in steps),
         p99_during_ms=((data.get("workload") or {}).get("during") or {}).get("p99_ms"),

@@ -1,7 +1,8 @@
 """Measured remedies on the release page and in the pull-request comment: per red statement, the original beside
-each rewrite rehearsed (strongest lock and its hold, longest hold, transactions delayed and blocked, p99
-during, total time), and the rewrites written but not run (the ALTER TYPE outline) as text. From the release
-summary only (rehearse.verdicts.remedies put the saved runs' numbers there); every value escaped."""
+each rewrite rehearsed (strongest lock and its hold, the longest single hold and how many transactions held a
+lock, transactions delayed and blocked, p99 during, total time), and the rewrites written but not run (the
+ALTER TYPE outline) as text. From the release summary only (rehearse.verdicts.remedies put the saved runs'
+numbers there); every value escaped."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ HOW = (
     "Each rewrite is written to the remedies/ folder of the review (the migration itself is unchanged) and "
     "rehearsed as the same migration with this statement replaced, on a fresh copy (the earlier migrations of the release "
     "applied first) under the same traffic and options. Lock, hold and transactions: the statement "
-    "as written against the sum of the steps of the rewrite; p99 during and total time: the whole migration."
+    "as written against the sum of the steps of the rewrite; longest hold: the longest any one transaction held a "
+    "lock, and holds: how many transactions held one (a batched UPDATE commits, and releases its locks, once "
+    "per batch); p99 during and total time: the whole migration."
 )
 HEAD = (
     "rewrite",
     "file",
     "strongest lock (held)",
     "longest hold",
+    "holds",
     "delayed app tx",
     "blocked app tx",
     "p99 during",
@@ -67,7 +71,7 @@ def _html_row(names: list, figures: dict | None) -> str:
 def _cells(f: dict | None) -> list[str]:
     """The measured cells of one row; a rewrite that was not run says so."""
     if not f:
-        return ["written, not run", "", "", "", "", "", "", ""]
+        return ["written, not run", *[""] * (len(HEAD) - 3)]
     held = f"{f.get('strongest_lock') or 'none seen'} ({human_ms(f.get('strongest_hold_ms') or 0)})"
     outcome = f.get("outcome") or ""
     if f.get("error"):
@@ -75,6 +79,7 @@ def _cells(f: dict | None) -> list[str]:
     return [
         held,
         human_ms(f.get("lock_hold_ms") or 0),
+        "-" if f.get("lock_holds") is None else f"{f['lock_holds']:,}",  # releases saved before it was recorded
         f"{f.get('delayed_app_tx') or 0:,}",
         f"{f.get('blocked_app_tx') or 0:,}",
         "-" if f.get("p99_during_ms") is None else human_ms(f["p99_during_ms"]),
