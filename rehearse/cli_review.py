@@ -81,7 +81,9 @@ def _print_remedies(release: dict, folder: Path) -> None:
     written = [
         r for m in release["migrations"] for s in m["statements"] for r in (s.get("remedies") or {}).get("rewrites", [])
     ]
-    if written:
+    if release.get("remedies") == "skipped":
+        print("remedies: skipped (--no-remedies)")
+    elif written:
         rehearsed = sum(1 for r in written if r.get("run_id"))
         print(f"remedies: {len(written)} written in {folder / 'remedies'}, {rehearsed} rehearsed (see the page)")
 

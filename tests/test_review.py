@@ -228,6 +228,10 @@ def test_a_red_index_build_gets_a_concurrently_remedy_measured_beside_it(ci_run)
         "CREATE INDEX CONCURRENTLY"
     )
     assert "Measured remedies: statement 1" in (out / "rehearsal.md").read_text()
+    results = json.loads((out / "rehearsal.sarif").read_text())["runs"][0]["results"]
+    (sarif,) = [r["properties"] for r in results if r["ruleId"].startswith("R003")]  # the same numbers, in SARIF
+    assert sarif["remedies"][0]["run_id"] == fix["run_id"] and sarif["remedies"][0]["total_ms"] == measured["total_ms"]
+    assert sarif["remedy_original"]["strongest_lock"] == "ShareLock"
     assert "remedies/V2__index_note-1-concurrently.sql" in render(release) and "remedies: 1 written" in proc.stdout
 
 
@@ -249,3 +253,24 @@ def test_keep_down_and_rollback_do_for_a_release_what_they_do_for_run(tmp_path, 
         assert done.exit_code == 0 and migration["gate"]["passed"]
     finally:
         dbserver.drop(server, kept)
+
+
+def test_no_remedies_rehearses_none_and_the_release_says_they_were_skipped(tmp_path):
+    from rehearse.verdicts.review import reviews_dir
+
+    (tmp_path / "index.sql").write_text("CREATE INDEX orders_status_idx ON orders (order_status);\n")
+    out = {name: tmp_path / name for name in ("release.json", "comment.md")}
+    quick = ["--scale", "0.001", "--rate", "50", "--warmup", "0.3", "--cooldown", "0.3", "--no-report"]
+    argv = ["review", str(tmp_path / "index.sql"), "--max-risk", "amber", "--no-remedies", *quick]
+    argv += ["--json", str(out["release.json"]), "--markdown", str(out["comment.md"])]
+    proc = subprocess.run([sys.executable, "-m", "rehearse.cli", *argv], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 3, proc.stderr  # red, over amber: a remedy would have been offered
+    release = json.loads(out["release.json"].read_text())
+    (statement,) = release["migrations"][0]["statements"]
+    assert statement["verdict"] == "red" and "remedies" not in statement
+    assert release["remedies"] == "skipped" and release["remedy_run_ids"] == []
+    assert not (reviews_dir() / release["review_id"] / "remedies").exists()
+    assert "remedies: skipped (--no-remedies)" in proc.stdout
+    page = Path(proc.stdout.split("report: ")[1].splitlines()[0]).read_text()
+    assert "id='remedies-skipped'" in page and "Measured remedies: statement" not in page
+    assert "remedies were skipped" in out["comment.md"].read_text()

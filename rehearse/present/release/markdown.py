@@ -48,6 +48,8 @@ def _head(release: dict) -> str:
     ]
     lines += [_row(i, m) for i, m in enumerate(release["migrations"], 1)]
     lines += ["", _signoff(release), ""]
+    if release.get("remedies") == "skipped":
+        lines += [f"_{cell(remedies.SKIPPED)}_", ""]
     return "\n".join(lines) + "\n"
 
 

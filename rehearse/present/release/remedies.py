@@ -18,6 +18,7 @@ HOW = (
     "lock, and holds: how many transactions held one (a batched UPDATE commits, and releases its locks, once "
     "per batch); p99 during and total time: the whole migration."
 )
+SKIPPED = "Measured remedies were skipped (--no-remedies): no rewrite was written or rehearsed."
 HEAD = (
     "rewrite",
     "file",
@@ -45,7 +46,7 @@ def html(m: dict) -> str:
 def skipped_html(release: dict) -> str:
     if release.get("remedies") != "skipped":
         return ""
-    return "<p id='remedies-skipped'>Measured remedies were skipped (--no-remedies).</p>"
+    return f"<p id='remedies-skipped'>{escape(SKIPPED)}</p>"
 
 
 def _html_statement(s: dict) -> str:
