@@ -140,3 +140,77 @@ def test_queries_follow_the_version(version):
     snapshot, load = queries.snapshot_sql(version), queries.load_sql(version)
     assert ("l.waitstart" in snapshot) == (version >= 140000)
     assert ("pg_stat_bgwriter" in load) == (version < 170000)
+
+
+WATCHED = "test-migration"  # the application_name the adaptive sampler watches, as the runner's migration
+
+
+def _adaptive(server, db):
+    return Sampler(server, db, interval=0.01, idle_interval=0.1, watch_application=WATCHED)
+
+
+def test_adaptive_rate_idles_when_quiet_and_runs_fast_for_the_migration(server, empty_db):
+    _setup(server, empty_db, "CREATE TABLE t (id int)")
+    with server.connect(empty_db) as bystander, _adaptive(server, empty_db) as sampler:
+        bystander_pid = bystander.info.backend_pid
+        bystander.execute("BEGIN")
+        bystander.execute("LOCK TABLE t IN SHARE MODE")  # held, but nobody waits and it is not the migration
+        time.sleep(1.0)
+        quiet = dict(sampler.stats)
+        with sampler.migration_running():
+            time.sleep(0.5)
+    frames = sampler.frames
+    assert 5 <= quiet["ticks"] <= 15 and quiet["fast_ticks"] == 0
+    fast = frames.stats["fast_ticks"]
+    assert 0.6 * 50 <= fast <= 0.5 / 0.01 + 2
+    assert frames.stats["idle_interval"] == 0.1
+    # A tick with nothing relevant reads no pg_locks: the bystander's lock is never recorded.
+    assert bystander_pid not in set(frames.locks["pid"])
+    assert bystander_pid in set(frames.activity["pid"])
+
+
+def test_adaptive_rate_runs_fast_while_anyone_waits(server, empty_db):
+    _setup(server, empty_db, "CREATE TABLE t (id int)")
+    with server.connect(empty_db) as holder, server.connect(empty_db) as reader, _adaptive(server, empty_db) as sampler:
+        pids = dict(holder=holder.info.backend_pid, reader=reader.info.backend_pid)
+        time.sleep(0.2)
+        holder.execute("BEGIN")
+        holder.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+        blocked = threading.Thread(target=lambda: reader.execute("SELECT * FROM t").fetchall())
+        blocked.start()
+        time.sleep(0.5)
+        holder.execute("COMMIT")
+        blocked.join()
+        time.sleep(0.2)
+    frames = sampler.frames
+    waiting = frames.activity[
+        (frames.activity["pid"] == pids["reader"]) & (frames.activity["wait_event_type"] == "Lock")
+    ]
+    assert len(waiting) >= 0.6 * 0.4 / 0.01  # the first idle tick that saw the wait switched to 10 ms
+    held = frames.locks[(frames.locks["pid"] == pids["holder"]) & frames.locks["granted"]]
+    assert set(held["t"]) >= set(waiting["t"])  # while someone waits, every backend's locks are read
+
+
+@pytest.mark.parametrize("hold", [0.02, 0.05])
+def test_every_short_migration_lock_is_captured(server, empty_db, hold):
+    """Miss rate 0: each hold of the watched backend, taken after the sampler idled, is seen at the fast rate."""
+    _setup(server, empty_db, "CREATE TABLE t (id int)")
+    truths = []
+    with server.connect(empty_db, application_name=WATCHED) as migration, _adaptive(server, empty_db) as sampler:
+        pid = migration.info.backend_pid
+        for _ in range(5):
+            time.sleep(0.25)  # long enough for the sampler to fall back to its 100 ms rate
+            with sampler.migration_running():
+                migration.execute("BEGIN")
+                before = time.time()
+                migration.execute("LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+                granted = time.time()
+                migration.execute("SELECT pg_sleep(%s)", (hold,))
+                migration.execute("COMMIT")
+                truths.append((before, granted, time.time()))
+    locks = sampler.frames.locks
+    mine = locks[(locks["pid"] == pid) & (locks["mode"] == "AccessExclusiveLock")]
+    for before, granted, released in truths:
+        seen = mine[(mine["t"] >= before) & (mine["t"] <= released)]
+        assert len(seen) >= 1, f"hold {before:.3f}–{released:.3f} missed"
+        assert seen["t"].min() - granted <= SLOP  # the grant edge as precise as a fixed 10 ms sampler's

@@ -49,7 +49,10 @@ class RehearsalConfig:
     fail_at: int | None = _option(None, "inject a failure where statement N would run")
     app_statement_timeout: int | None = _option(None, "application's statement_timeout, ms")
     app_lock_timeout: int | None = _option(None, "application's lock_timeout, ms")
-    sample_interval: float = _option(0.01, "sampler period, seconds")
+    sample_interval: float = _option(0.01, "sampler period while the migration runs or anyone waits on a lock, seconds")
+    sample_idle_interval: float = _option(
+        0.1, "sampler period while neither happens, seconds; equal to --sample-interval for a fixed rate"
+    )
     dirt_orphan_items: float = _option(0.0, "share of order_items pointing at no order")
     dirt_duplicate_emails: float = _option(0.0, "share of customers sharing an email")
     dirt_null_currency: float = _option(0.0, "share of orders with NULL currency")
@@ -119,6 +122,7 @@ class RehearsalConfig:
             raise BadInput(f"rate must be a number of transactions per second ≥ 0 (0 = no traffic), got {self.rate!r}")
         _positive("clients", self.clients)
         _positive("sample_interval", self.sample_interval)
+        _positive("sample_idle_interval", self.sample_idle_interval)
         _positive("max_migration_mb", self.max_migration_mb)
         _at_most("rate", self.rate or 0, MAX_RATE, "the synthetic application sustains about 1600 tx/s on 2 cores")
         _at_most("clients", self.clients, MAX_CLIENTS, "each client is a server connection")

@@ -17,6 +17,7 @@ from dbserver import leftovers
 from dbserver.lost import one_line_if_lost
 from rehearse.measure import baseline, compatibility, confine, limits, state
 from rehearse.measure.config import RehearsalConfig, configure
+from rehearse.measure.executor import APPLICATION_NAME as MIGRATION_APPLICATION
 from rehearse.measure.executor import MigrationExecutor
 from rehearse.measure.long_transaction import LongTransaction
 from rehearse.measure.manifest import CompatibilityInfo, LongTransactionInfo, RunManifest, StateAfter
@@ -130,11 +131,7 @@ def _rehearse(server, roles, scratch: str, migration, config: RehearsalConfig, a
             if tools.probe:
                 tools.probe.start()
             _warm_up(config.warmup, tools.long_tx)
-            migration_start = time.time()
-            records = tools.executor.run(migration)
-            if config.rollback and migration.down is not None:
-                records += tools.executor.run(migration.down, phase="down", first_index=len(records) + 1)
-            migration_end = time.time()
+            migration_start, records, migration_end = _migrate(tools, migration, config)
             time.sleep(config.cooldown)
         finally:
             stopped = tools.stop()
@@ -159,7 +156,13 @@ class _Instruments:
     """What runs beside the migration: sampler, workload, executor, long transaction, compatibility probe."""
 
     def __init__(self, server, roles, scratch: str, config: RehearsalConfig, app_queries, apps: dict | None):
-        self.sampler = SamplerProcess(server, scratch, interval=config.sample_interval)
+        self.sampler = SamplerProcess(
+            server,
+            scratch,
+            interval=config.sample_interval,
+            idle_interval=config.sample_idle_interval,
+            watch_application=MIGRATION_APPLICATION,
+        )
         rate = config.app_rate
         self.workload = Workload(roles.app, scratch, _workload_config(config), apps=apps) if rate > 0 else NoTraffic()
         self.executor = MigrationExecutor(
@@ -198,6 +201,16 @@ def _frames(records, sampled, stopped: dict) -> dict[str, pd.DataFrame]:
     if "compatibility" in stopped:
         frames["compatibility"] = stopped["compatibility"]
     return frames
+
+
+def _migrate(tools: _Instruments, migration, config: RehearsalConfig) -> tuple[float, list, float]:
+    """The migration (and its down) with the sampler at its fast rate throughout: start, records, end."""
+    with tools.sampler.migration_running():
+        migration_start = time.time()
+        records = tools.executor.run(migration)
+        if config.rollback and migration.down is not None:
+            records += tools.executor.run(migration.down, phase="down", first_index=len(records) + 1)
+        return migration_start, records, time.time()
 
 
 def _warm_up(seconds: float, long_tx) -> None:

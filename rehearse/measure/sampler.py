@@ -1,8 +1,15 @@
-"""Periodic snapshots of locks, backends, progress and server load on their own connection and thread."""
+"""Periodic snapshots of locks, backends, progress and server load on their own connection and thread.
+
+Adaptive (given `idle_interval`): a tick every `interval` (10 ms) while the migration runs (its owner says so,
+`migration_running()`), while the watched backend is in a statement or transaction, or while anyone waits on
+a lock; every `idle_interval` (100 ms) otherwise. A tick reads pg_locks and the progress views only while
+that backend is busy or anyone waits, else pg_stat_activity alone (sampler_queries says why). Without
+`idle_interval`, every tick reads everything at the fixed rate, as the sampler always did.
+"""
 
 from __future__ import annotations
 
-import math
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -10,6 +17,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from rehearse.measure import sampler_queries as q
+from rehearse.measure.sampler_columns import Columns, CpuMeter, activity_frame, load_frame
 
 APPLICATION_NAME = "rehearsal-sampler"
 
@@ -24,8 +32,10 @@ class SamplerFrames:
     ends, when it next goes idle, and at most once a second (15+; before 15 through the stats
     collector, every 0.5 s): they lag the work by up to a second or so, and a long statement shows up
     all at once when it ends. They include the sampler's own statements, about 1/interval commits per
-    second (`sampler_queries` counts them). `stats`: ticks, missed (ticks whose work outlasted the
-    interval), error (None, or what ended the thread), watch_pid, sampler_pid.
+    second (`sampler_queries` counts them). `stats`: ticks, fast_ticks (at `interval`; the rest came at
+    `idle_interval`), missed (ticks whose work outlasted their period), error (None, or what ended the
+    thread), watch_pid, sampler_pid, interval, idle_interval (None: fixed rate), load_every.
+    Adaptive, `locks` holds other backends' granted locks only at ticks where someone waited.
     """
 
     locks: pd.DataFrame
@@ -35,96 +45,51 @@ class SamplerFrames:
     stats: dict = field(default_factory=dict)
 
 
-class _Columns:
-    """Rows kept column by column; repeated strings (modes, names, queries) stored once."""
+class FastWindow:
+    """`with sampler.migration_running():` ticks at the fast rate inside, whatever the server shows, so the
+    migration's first lock is seen as soon as a fixed-rate sampler would see it."""
 
-    def __init__(self, dtypes: dict[str, str]):
-        self.dtypes = {"t": "float64", "rtt": "float64", **dtypes}
-        self.data: dict[str, list] = {name: [] for name in self.dtypes}
-        self._strings: dict[str, str] = {}
+    _hot: threading.Event
 
-    def add_arrays(self, t: float, rtt: float, arrays: dict[str, list | None]) -> None:
-        n = len(arrays["pid"] or ())
-        if not n:
-            return
-        self.data["t"].extend([t] * n)
-        self.data["rtt"].extend([rtt] * n)
-        for name, values in arrays.items():
-            if values is None or not isinstance(next(filter(None, values), None), str):
-                self.data[name].extend(values or [None] * n)
-            else:
-                self.data[name].extend([self._strings.setdefault(v, v) if v else v for v in values])
-
-    def add_row(self, row: dict) -> None:
-        for name, value in row.items():
-            self.data[name].append(value)
-
-    def frame(self) -> pd.DataFrame:
-        # Cut to the shortest column: only differs if a stuck thread was abandoned mid-append.
-        n = min(len(v) for v in self.data.values())
-        return pd.DataFrame(
-            {name: pd.Series(values[:n], dtype=self.dtypes[name]) for name, values in self.data.items()}
-        )
+    @contextlib.contextmanager
+    def migration_running(self):
+        self._hot.set()
+        try:
+            yield
+        finally:
+            self._hot.clear()
 
 
-class _CpuMeter:
-    """User+system CPU seconds of the postmaster and its children since the first reading."""
+class Sampler(FastWindow):
+    """Snapshots `dbname` every `interval` seconds (adaptive: see the module), load counters every
+    `load_every` intervals, until stopped. `watch_application`: the migration's application_name; `hot`: an
+    Event shared with another process (SamplerProcess), else one of its own."""
 
-    def __init__(self, postmaster_pid: int | None):
-        import psutil
-
-        self._process = psutil.Process(postmaster_pid) if postmaster_pid else None
-        self._origin: float | None = None
-        self._last = 0.0
-
-    def read(self) -> float:
-        if self._process is None:
-            return math.nan
-        total = self._total()
-        if self._origin is None:
-            self._origin = total
-        # A backend that has exited but not yet been reaped counts in neither its own times nor the
-        # postmaster's children_*: the sum can dip for a moment, so it is held at its last value.
-        self._last = max(self._last, total - self._origin)
-        return self._last
-
-    def _total(self) -> float:
-        import psutil
-
-        own = self._process.cpu_times()
-        # children_user/system: CPU of backends the postmaster has already reaped (waitpid).
-        total = own.user + own.system + own.children_user + own.children_system
-        for child in self._process.children():
-            try:
-                times = child.cpu_times()
-                total += times.user + times.system
-            except psutil.Error:
-                pass  # ended between the listing and the reading
-        return total
-
-
-class Sampler:
-    """Snapshots `dbname` every `interval` seconds (load every `load_every`-th tick) until stopped."""
-
-    def __init__(self, server, dbname: str, interval: float = 0.01, load_every: int = 10, watch_pid: int | None = None):
-        self.server, self.dbname, self.interval = server, dbname, interval
-        self.load_every, self.watch_pid = max(1, load_every), watch_pid
-        self._locks = _Columns(q.LOCK_COLUMNS)
-        self._activity = _Columns(q.ACTIVITY_COLUMNS)
-        self._progress = _Columns(q.PROGRESS_COLUMNS)
-        self._load = _Columns(
+    def __init__(
+        self,
+        server,
+        dbname: str,
+        interval: float = 0.01,
+        load_every: int = 10,
+        watch_pid: int | None = None,
+        idle_interval: float | None = None,
+        watch_application: str | None = None,
+        hot=None,
+    ):
+        self.server, self.dbname, self.interval, self.watch_pid = server, dbname, interval, watch_pid
+        self.idle_interval = idle_interval if idle_interval and idle_interval > interval else None
+        self._params = dict(full=self.idle_interval is None, watch=watch_application)
+        self._load_period = interval * max(1, load_every)
+        self._hot = hot if hot is not None else threading.Event()
+        self._locks, self._activity = Columns(q.LOCK_COLUMNS), Columns(q.ACTIVITY_COLUMNS)
+        self._progress = Columns(q.PROGRESS_COLUMNS)
+        self._load = Columns(
             {**q.LOAD_COLUMNS, "cpu_seconds": "float64", "cpu_t": "float64", "sampler_queries": "int64"}
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.stats: dict = {
-            "ticks": 0,
-            "missed": 0,
-            "error": None,
-            "watch_pid": watch_pid,
-            "interval": interval,
-            "load_every": self.load_every,
-        }
+        self.stats: dict = dict(ticks=0, fast_ticks=0, missed=0, error=None, watch_pid=watch_pid, interval=interval)
+        self.stats |= dict(idle_interval=self.idle_interval, load_every=max(1, load_every))
         self.frames: SamplerFrames | None = None
 
     def __enter__(self) -> Sampler:
@@ -141,12 +106,12 @@ class Sampler:
         # wait means trouble. JIT would cost more than these small queries.
         self._conn.execute("SET statement_timeout = '5s'; SET lock_timeout = '2s'; SET jit = off")
         self.stats["sampler_pid"] = self._conn.info.backend_pid
-        self._cpu = _CpuMeter(self.server.postmaster_pid())
+        self._cpu = CpuMeter(self.server.postmaster_pid())
         self._wal_origin = self._conn.execute(q.WAL_LSN_SQL).fetchone()[0]
         self._snapshot_sql = q.snapshot_sql(self.server.version_num)
         self._load_sql = q.load_sql(self.server.version_num)
         # Prepare both statements now, so the first tick costs what every other one does.
-        self._conn.execute(self._snapshot_sql, prepare=True, binary=True)
+        self._conn.execute(self._snapshot_sql, self._params, prepare=True, binary=True)
         self._conn.execute(self._load_sql, (self._wal_origin,), prepare=True, binary=True)
         self._thread = threading.Thread(target=self._run, name=APPLICATION_NAME, daemon=True)
         self._thread.start()
@@ -164,8 +129,8 @@ class Sampler:
                 self.stats["error"] = self.stats["error"] or "sampler thread did not stop in time"
         self.frames = SamplerFrames(
             locks=self._locks.frame(),
-            activity=_activity_frame(self._activity),
-            load=_load_frame(self._load),
+            activity=activity_frame(self._activity),
+            load=load_frame(self._load),
             progress=self._progress.frame(),
             stats=dict(self.stats),
         )
@@ -180,17 +145,33 @@ class Sampler:
             self._conn.close()
 
     def _loop(self) -> None:
-        deadline = time.monotonic()
+        due = next_load = time.monotonic()
         while not self._stop.is_set():
             began = time.monotonic()
-            self._snapshot()
-            if (self.stats["ticks"] - 1) % self.load_every == 0:
+            fast = self._snapshot() or self._hot.is_set() or self.idle_interval is None
+            if began >= next_load:
                 self._load_sample()
-            deadline += self.interval
-            if time.monotonic() - began > self.interval:  # fell behind: count it, restart the schedule
+                # Half an interval early: jitter must not push the load sample to the tick after.
+                next_load = began + self._load_period - self.interval / 2
+            period = self.interval if fast else self.idle_interval
+            self.stats["fast_ticks"] += fast
+            due += period
+            if time.monotonic() - began > period:  # fell behind: count it, restart the schedule
                 self.stats["missed"] += 1
-                deadline = time.monotonic()
-            self._stop.wait(max(0.0, deadline - time.monotonic()))
+                due = time.monotonic()
+            if self._pause(due, fast):
+                due = time.monotonic()
+
+    def _pause(self, due: float, fast: bool) -> bool:
+        """Wait until `due` or stop; a slow wait ends early (True) when the migration starts running."""
+        if fast:
+            self._stop.wait(max(0.0, due - time.monotonic()))
+            return False
+        while (left := due - time.monotonic()) > 0 and not self._stop.is_set():
+            if self._hot.is_set():
+                return True
+            self._stop.wait(min(left, self.interval))
+        return False
 
     def _timed(self, sql: str, params=None) -> tuple[tuple, float, float]:
         before = time.time()
@@ -199,8 +180,9 @@ class Sampler:
         self.stats["queries"] = self.stats.get("queries", 0) + 1
         return row, (before + after) / 2, after - before
 
-    def _snapshot(self) -> None:
-        row, t, rtt = self._timed(self._snapshot_sql)
+    def _snapshot(self) -> bool:
+        """One tick's rows kept; whether anything relevant was going on (see sampler_queries)."""
+        row, t, rtt = self._timed(self._snapshot_sql, self._params)
         self.stats["ticks"] += 1
         arrays = iter(row)
         for columns, store in (
@@ -209,6 +191,7 @@ class Sampler:
             (q.PROGRESS_COLUMNS, self._progress),
         ):
             store.add_arrays(t, rtt, {name: next(arrays) for name in columns})
+        return bool(next(arrays))
 
     def _load_sample(self) -> None:
         row, t, rtt = self._timed(self._load_sql, (self._wal_origin,))
@@ -227,17 +210,3 @@ class Sampler:
                 "sampler_queries": self.stats["queries"],
             }
         )
-
-
-def _activity_frame(columns: _Columns) -> pd.DataFrame:
-    frame = columns.frame()
-    lists = [[int(p) for p in s.split(",")] if isinstance(s, str) and s else [] for s in frame["blocked_by"]]
-    frame["blocked_by"] = pd.Series(lists, index=frame.index, dtype="object")
-    return frame
-
-
-def _load_frame(columns: _Columns) -> pd.DataFrame:
-    frame = columns.frame()
-    # Percent of ONE core between consecutive load samples (two busy cores read 200).
-    frame["cpu_percent"] = 100 * frame["cpu_seconds"].diff() / frame["cpu_t"].diff()
-    return frame

@@ -10,14 +10,14 @@ import multiprocessing as mp
 
 from common.errors import RehearsalError
 from common.signals import ignore_in_child
-from rehearse.measure.sampler import Sampler, SamplerFrames
+from rehearse.measure.sampler import FastWindow, Sampler, SamplerFrames
 
 _START_TIMEOUT_S = 60
 
 
-def _child(server, dbname: str, interval: float, load_every: int, pipe) -> None:
+def _child(server, dbname: str, options: dict, pipe) -> None:
     ignore_in_child()  # Ctrl-C and SIGTERM reach the whole group; the parent decides when sampling ends
-    sampler = Sampler(server, dbname, interval=interval, load_every=load_every)
+    sampler = Sampler(server, dbname, **options)
     sampler.start()
     pipe.send("started")
     try:
@@ -27,14 +27,17 @@ def _child(server, dbname: str, interval: float, load_every: int, pipe) -> None:
         sampler.stop()  # the parent is gone (killed): nobody wants the samples, end quietly
 
 
-class SamplerProcess:
-    """Same start()/stop() as Sampler; stop() returns the child's SamplerFrames."""
+class SamplerProcess(FastWindow):
+    """Same start()/stop()/migration_running() as Sampler (and its options); stop() returns the child's
+    SamplerFrames. The fast window is an Event both processes see."""
 
-    def __init__(self, server, dbname: str, interval: float = 0.01, load_every: int = 10):
+    def __init__(self, server, dbname: str, interval: float = 0.01, load_every: int = 10, **options):
         context = mp.get_context("spawn")  # never fork a process that runs threads and open connections
         self._pipe, child_end = context.Pipe()
+        self._hot = context.Event()
+        options |= dict(interval=interval, load_every=load_every, hot=self._hot)
         self._process = context.Process(
-            target=_child, daemon=True, name="rehearsal-sampler", args=(server, dbname, interval, load_every, child_end)
+            target=_child, daemon=True, name="rehearsal-sampler", args=(server, dbname, options, child_end)
         )
 
     def start(self) -> None:

@@ -1,4 +1,11 @@
-"""The sampler's SQL, one statement per snapshot kind, shaped for the PostgreSQL version at hand."""
+"""The sampler's SQL, one statement per snapshot kind, shaped for the PostgreSQL version at hand.
+
+A snapshot reads pg_locks and the progress views only when they can matter (`relevant`): someone in the
+database waits on a heavyweight lock, or the watched backend (the migration's, by application_name) is not
+idle, or the caller asks for everything (%(full)s, the fixed-rate sampler). Otherwise a tick reads
+pg_stat_activity alone: pg_lock_status() takes every lock-manager partition lock and every backend's
+fast-path lock, which the application's backends then wait for.
+"""
 
 from __future__ import annotations
 
@@ -88,6 +95,16 @@ def _activity_cte() -> str:
        WHERE datname = current_database() AND pid <> pg_backend_pid())"""
 
 
+def _relevance_cte() -> str:
+    # `waits`: someone waits on a heavyweight lock (then every backend's locks are read, the holders'
+    # included); `watched`: the migration is in a statement or a transaction (then its own locks are read).
+    return """
+    g AS MATERIALIZED (
+      SELECT %(full)s OR coalesce(bool_or(wait_event_type = 'Lock'), false) AS waits,
+             coalesce(bool_or(application_name = %(watch)s AND state <> 'idle'), false) AS watched
+        FROM a)"""
+
+
 def _locks_cte(version_num: int) -> str:
     # waitstart appeared in PostgreSQL 14. Granted locks other than 'relation' (every transaction
     # holds its own virtualxid/transactionid) are dropped as noise; a waiting lock of any type is kept:
@@ -100,7 +117,9 @@ def _locks_cte(version_num: int) -> str:
              {waitstart} AS waitstart, l.transactionid::text::bigint AS transactionid, l.virtualxid,
              l.virtualtransaction AS vxid
         FROM pg_locks l
-       WHERE l.pid IN (SELECT pid FROM a) AND (l.locktype = 'relation' OR NOT l.granted)),
+       WHERE (SELECT waits OR watched FROM g)
+         AND l.pid IN (SELECT pid FROM a WHERE (SELECT waits FROM g) OR application_name = %(watch)s)
+         AND (l.locktype = 'relation' OR NOT l.granted)),
     r AS (
       SELECT c.oid, {_QUALIFIED} AS relation, c.relkind::text AS relkind
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -121,7 +140,7 @@ def _progress_cte() -> str:
     selects = [
         f"SELECT pid, '{view}'::text AS view, {cmd} AS command, phase, relid, {bt} AS blocks_total, "
         f"{bd} AS blocks_done, {tt} AS tuples_total, {td} AS tuples_done "
-        f"FROM pg_stat_progress_{view} WHERE datname = current_database()"
+        f"FROM pg_stat_progress_{view} WHERE datname = current_database() AND (SELECT waits OR watched FROM g)"
         for view, (cmd, bt, bd, tt, td) in _PROGRESS_VIEWS.items()
     ]
     union = "\n      UNION ALL ".join(selects)
@@ -140,11 +159,12 @@ def _aggregate(alias: str, prefix: str, columns: list[str]) -> str:
 
 
 def snapshot_sql(version_num: int) -> str:
-    """Locks, activity and progress of the current database as one row of arrays (sampler excluded)."""
+    """Activity, locks and progress of the current database as one row of arrays (sampler excluded), then
+    `relevant` (see the module's docstring). Parameters: full (bool), watch (application_name or None)."""
     return (
-        f"WITH {_activity_cte()},{_locks_cte(version_num)},{_progress_cte()}\n"
-        f"SELECT * FROM {_aggregate('a', 'a', ACTIVITY_COLUMNS)}, "
-        f"{_aggregate('l', 'l', LOCK_COLUMNS)}, {_aggregate('p', 'p', PROGRESS_COLUMNS)}"
+        f"WITH {_activity_cte()},{_relevance_cte()},{_locks_cte(version_num)},{_progress_cte()}\n"
+        f"SELECT * FROM {_aggregate('a', 'a', ACTIVITY_COLUMNS)}, {_aggregate('l', 'l', LOCK_COLUMNS)}, "
+        f"{_aggregate('p', 'p', PROGRESS_COLUMNS)}, (SELECT waits OR watched AS relevant FROM g) gg"
     )
 
 
