@@ -121,6 +121,7 @@ class Sampler(FastWindow):
         if self.frames is not None:
             return self.frames
         self._stop.set()
+        self._hot.set()  # wakes a slow wait; the sampler is done with it
         if self._thread is not None:
             self._thread.join(timeout=10)
             if self._thread.is_alive():  # stuck in a query despite statement_timeout
@@ -163,15 +164,13 @@ class Sampler(FastWindow):
                 due = time.monotonic()
 
     def _pause(self, due: float, fast: bool) -> bool:
-        """Wait until `due` or stop; a slow wait ends early (True) when the migration starts running."""
+        """Wait until `due` or stop; a slow wait ends early (True) when the migration starts running.
+        Asleep on the event itself, not polling it: every wake-up can preempt a busy backend."""
+        left = max(0.0, due - time.monotonic())
         if fast:
-            self._stop.wait(max(0.0, due - time.monotonic()))
+            self._stop.wait(left)
             return False
-        while (left := due - time.monotonic()) > 0 and not self._stop.is_set():
-            if self._hot.is_set():
-                return True
-            self._stop.wait(min(left, self.interval))
-        return False
+        return self._hot.wait(left) and not self._stop.is_set()
 
     def _timed(self, sql: str, params=None) -> tuple[tuple, float, float]:
         before = time.time()
