@@ -2,9 +2,10 @@
 
 Adaptive (given `idle_interval`): a tick every `interval` (10 ms) while the migration runs (its owner says so,
 `migration_running()`), while the watched backend is in a statement or transaction, or while anyone waits on
-a lock; every `idle_interval` (100 ms) otherwise. A tick reads pg_locks and the progress views only while
-that backend is busy or anyone waits, else pg_stat_activity alone (sampler_queries says why). Without
-`idle_interval`, every tick reads everything at the fixed rate, as the sampler always did.
+a lock; every `idle_interval` (100 ms) otherwise. A tick reads pg_locks only while that backend is busy or
+anyone waits, else pg_stat_activity alone (sampler_queries says why); the progress views then, with the load
+counters, every `load_every` intervals. Without `idle_interval`, every tick reads everything at the fixed
+rate, as the sampler always did.
 """
 
 from __future__ import annotations
@@ -108,11 +109,15 @@ class Sampler(FastWindow):
         self.stats["sampler_pid"] = self._conn.info.backend_pid
         self._cpu = CpuMeter(self.server.postmaster_pid())
         self._wal_origin = self._conn.execute(q.WAL_LSN_SQL).fetchone()[0]
-        self._snapshot_sql = q.snapshot_sql(self.server.version_num)
+        full = self._params["full"]
+        self._snapshot_sql = q.snapshot_sql(self.server.version_num, progress=full)
+        self._parts = [(q.ACTIVITY_COLUMNS, self._activity), (q.LOCK_COLUMNS, self._locks)]
+        self._parts += [(q.PROGRESS_COLUMNS, self._progress)] if full else []
         self._load_sql = q.load_sql(self.server.version_num)
-        # Prepare both statements now, so the first tick costs what every other one does.
+        # Prepare the statements now, so the first tick costs what every other one does.
         self._conn.execute(self._snapshot_sql, self._params, prepare=True, binary=True)
         self._conn.execute(self._load_sql, (self._wal_origin,), prepare=True, binary=True)
+        self._conn.execute(q.progress_sql(), prepare=True, binary=True)
         self._thread = threading.Thread(target=self._run, name=APPLICATION_NAME, daemon=True)
         self._thread.start()
 
@@ -149,9 +154,12 @@ class Sampler(FastWindow):
         due = next_load = time.monotonic()
         while not self._stop.is_set():
             began = time.monotonic()
-            fast = self._snapshot() or self._hot.is_set() or self.idle_interval is None
+            relevant = self._snapshot()
+            fast = relevant or self._hot.is_set() or self.idle_interval is None
             if began >= next_load:
                 self._load_sample()
+                if relevant and self.idle_interval is not None:
+                    self._progress_sample()
                 # Half an interval early: jitter must not push the load sample to the tick after.
                 next_load = began + self._load_period - self.interval / 2
             period = self.interval if fast else self.idle_interval
@@ -184,13 +192,13 @@ class Sampler(FastWindow):
         row, t, rtt = self._timed(self._snapshot_sql, self._params)
         self.stats["ticks"] += 1
         arrays = iter(row)
-        for columns, store in (
-            (q.ACTIVITY_COLUMNS, self._activity),
-            (q.LOCK_COLUMNS, self._locks),
-            (q.PROGRESS_COLUMNS, self._progress),
-        ):
+        for columns, store in self._parts:
             store.add_arrays(t, rtt, {name: next(arrays) for name in columns})
         return bool(next(arrays))
+
+    def _progress_sample(self) -> None:
+        row, t, rtt = self._timed(q.progress_sql())
+        self._progress.add_arrays(t, rtt, dict(zip(q.PROGRESS_COLUMNS, row)))
 
     def _load_sample(self) -> None:
         row, t, rtt = self._timed(self._load_sql, (self._wal_origin,))
