@@ -40,6 +40,11 @@ class SamplerProcess(FastWindow):
             target=_child, daemon=True, name="rehearsal-sampler", args=(server, dbname, options, child_end)
         )
 
+    @property
+    def pid(self) -> int | None:
+        """The sampler process's pid once started (what its CPU is measured by)."""
+        return self._process.pid
+
     def start(self) -> None:
         self._process.start()
         try:
