@@ -95,7 +95,9 @@ def test_load_counts_inserts_wal_and_cpu(server, empty_db):
         time.sleep(0.3 if server.version_num >= 150000 else 1.2)
     load = sampler.frames.load
     assert load["tup_inserted"].iloc[-1] - load["tup_inserted"].iloc[0] >= rows
-    assert load["wal_bytes"].iloc[-1] > load["wal_bytes"].iloc[0] == 0
+    # The origin is read at start; other backends (autovacuum, a spare being copied) may add a little WAL
+    # before the first sample, the insert adds megabytes.
+    assert load["wal_bytes"].iloc[-1] - load["wal_bytes"].iloc[0] > rows * 20 and load["wal_bytes"].iloc[0] >= 0
     if server.postmaster_pid() is not None:
         assert load["cpu_seconds"].notna().all() and load["cpu_seconds"].is_monotonic_increasing
         assert (load["cpu_percent"].dropna() >= 0).all()
