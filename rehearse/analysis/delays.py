@@ -34,14 +34,25 @@ COLUMNS = ["tx", "kind", "index", "latency_ms", "delay_ms", "ok"]
 
 
 @functools.cache
-def app_locks(kind: str) -> tuple[tuple[str, str], ...]:
-    """(relation, mode) pairs the synthetic application's transactions of `kind` take, from their SQL."""
+def app_locks(kind: str, statements: tuple[str, ...] | None = None) -> tuple[tuple[str, str], ...]:
+    """(relation, mode) pairs the application's transactions of `kind` take, from their SQL: `statements`
+    when given (a replayed kind, `$n` already), else the synthetic application's own for that kind."""
+    found = statements if statements is not None else tuple(s for q in QUERIES.values() for s in q.get(kind, ()))
     pairs = set()
-    for queries in QUERIES.values():
-        for sql in queries.get(kind, ()):
-            # psycopg's %(name)s placeholders → PostgreSQL's $1, which the parser reads
-            pairs |= {(lock.relation, lock.mode) for lock in expected_locks(re.sub(r"%\(\w+\)s", "$1", sql))}
+    for sql in found:
+        # psycopg's %(name)s placeholders → PostgreSQL's $1, which the parser reads
+        pairs |= {(lock.relation, lock.mode) for lock in expected_locks(re.sub(r"%\(\w+\)s", "$1", sql))}
     return tuple(sorted(pairs))
+
+
+def kind_locks(result) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Per kind of the run's workload, the locks its SQL takes: a replayed kind's from the statement the
+    manifest recorded (`--workload`), a built-in kind's from the application's query sets."""
+    replayed: dict[str, tuple[str, ...]] = {}
+    for app in (result.manifest.replay or {}).values():
+        for entry in app.get("kinds", ()):
+            replayed[entry["kind"]] = replayed.get(entry["kind"], ()) + (entry["sql"],)
+    return {kind: app_locks(kind, replayed.get(kind)) for kind in result.workload["kind"].unique()}
 
 
 def delayed_transactions(result) -> pd.DataFrame:
@@ -49,12 +60,13 @@ def delayed_transactions(result) -> pd.DataFrame:
     work = result.workload.reset_index(names="tx")
     work = work[work["end"].notna() & work["actual_start"].notna()]
     normal_p50, threshold = _normal(result, work)
-    windows = _windows(result, work, threshold)
+    needs = kind_locks(result)
+    windows = _windows(result, work, threshold, needs)
     blocked = timeline.blocked_transactions(result)
     seen_blocked = dict(zip(blocked["tx"], blocked["index"]))
     rows = []
     for tx in work[work["latency_ms"] > threshold].itertuples():
-        index = _blame(tx, windows, threshold) or seen_blocked.get(tx.tx)
+        index = _blame(tx, needs[tx.kind], windows, threshold) or seen_blocked.get(tx.tx)
         if index is not None:
             delay = max(tx.latency_ms - normal_p50, 0.0)
             rows.append(
@@ -85,14 +97,14 @@ def _normal(result, work: pd.DataFrame) -> tuple[float, float]:
     return p50, max(p99, 2 * p50, FLOOR_MS)
 
 
-def _windows(result, work: pd.DataFrame, threshold: float) -> list[tuple]:
+def _windows(result, work: pd.DataFrame, threshold: float, needs: dict) -> list[tuple]:
     """(index, relation, mode, start, end, drained) of each lock the application could have waited for.
 
     `drained`: when the application's queue was back to normal after the lock's release.
     """
     spans = timeline.lock_spans(result)
     spans = spans[~spans["own"] & spans["start"].notna() & spans["end"].notna()]
-    wanted = {pair for kind in work["kind"].unique() for pair in app_locks(kind)}
+    wanted = {pair for kind in work["kind"].unique() for pair in needs[kind]}
     order = work.sort_values("intended_start")
     starts = order["intended_start"].to_numpy(dtype=float)
     queued = ((order["actual_start"] - order["intended_start"]) * 1000 > threshold).to_numpy()
@@ -110,9 +122,8 @@ def _drained(starts: np.ndarray, queued: np.ndarray, released: float) -> float:
     return float(starts[after + free[0]]) if len(free) else float(starts[-1]) if len(starts) else released
 
 
-def _blame(tx, windows: list[tuple], threshold: float):
+def _blame(tx, needs: tuple, windows: list[tuple], threshold: float):
     """The first statement whose conflicting lock this transaction met, in the server or in the app's queue."""
-    needs = app_locks(tx.kind)
     queued = (tx.actual_start - tx.intended_start) * 1000 > threshold
     for index, relation, mode, start, end, drained in windows:
         met = (

@@ -1,5 +1,10 @@
 """Parameter values drawn from the rehearsal database: each column sampled once at start (TABLESAMPLE),
-so ids exist and values follow the column's distribution; new keys for INSERTs count up from the max."""
+so ids exist and values follow the column's distribution; new keys for INSERTs count up from the max.
+
+Recency: pg_stat_statements does not say which rows were hot, but an application mostly looks at what was
+just written (the order just placed, its items). So an `=` on an integer column that leads a B-tree index
+(a key, a foreign key) takes half its values from the column's newest RECENT values, skewed to the very
+newest, and half from the sample, as the built-in application picks its order ids."""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from psycopg import sql
 from rehearse.measure.replay.binding import Slot
 
 SAMPLE = 2000  # values kept per column
+RECENT = 3000  # the newest values of an indexed integer column, for the recency half of its `=` draws
+SKEW = 1000.0  # mean rank (0 = newest) of a recency draw: exponential, as the built-in app's order ids
 TEXT_TYPES = {"text", "character varying", "character", "name", "citext"}
 
 
@@ -49,6 +56,8 @@ class Values:
                 self.keys[(table, column)] = itertools.count(_max(conn, table, column) + 1_000_000)
             else:
                 self.samples[(table, column)] = _sample(conn, table, column)
+        equal = {(s.table, s.column) for s in slots if s.table and s.role == "eq"}
+        self.recent = {pair: _recent(conn, *pair) for pair in sorted(equal) if _indexed_integer(conn, *pair)}
 
     def empty(self, slot: Slot) -> bool:
         return slot.table is not None and slot.role != "key" and not self.samples[(slot.table, slot.column)]
@@ -71,6 +80,9 @@ class Values:
         if slot.role == "key":
             return next(self.keys[(slot.table, slot.column)])
         sample = self.samples[(slot.table, slot.column)]
+        recent = self.recent.get((slot.table, slot.column)) if slot.role == "eq" else None
+        if recent and rng.random() < 0.5:
+            return recent[min(int(rng.exponential(SKEW)), len(recent) - 1)]
         if slot.role == "array":
             return [sample[i] for i in rng.integers(0, len(sample), length)]
         return sample[int(rng.integers(0, len(sample)))]
@@ -85,6 +97,28 @@ def _pairs(slots: list[Slot]) -> list[tuple[int, int]]:
 def _max(conn: psycopg.Connection, table: str, column: str) -> int:
     query = sql.SQL("SELECT coalesce(max({}), 0) FROM {}").format(sql.Identifier(column), sql.Identifier(table))
     return int(conn.execute(query).fetchone()[0])
+
+
+def _indexed_integer(conn: psycopg.Connection, table: str, column: str) -> bool:
+    """An integer column that leads a B-tree index: its newest values are one index scan away."""
+    return bool(
+        conn.execute(
+            """SELECT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                                JOIN pg_am am ON am.oid = ic.relam
+                               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                              WHERE i.indrelid = to_regclass(%s) AND a.attname = %s AND am.amname = 'btree'
+                                AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype))""",
+            [table, column],
+        ).fetchone()[0]
+    )
+
+
+def _recent(conn: psycopg.Connection, table: str, column: str) -> list:
+    """The column's RECENT largest values, newest first (the index read backwards; a foreign key repeats)."""
+    query = sql.SQL("SELECT {c} FROM {t} WHERE {c} IS NOT NULL ORDER BY {c} DESC LIMIT {n}").format(
+        c=sql.Identifier(column), t=sql.Identifier(table), n=sql.Literal(RECENT)
+    )
+    return [v for (v,) in conn.execute(query).fetchall()]
 
 
 def _sample(conn: psycopg.Connection, table: str, column: str) -> list:
