@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import datagen
 from common.errors import BadInput
+from rehearse.measure.transactions import QUERIES
 from rehearse.sql.script import DEFAULT_MAX_MB
 
 DIRT_FIELDS = ("dirt_orphan_items", "dirt_duplicate_emails", "dirt_null_currency", "dirt_bad_transaction_ids")
@@ -160,11 +161,16 @@ class RehearsalConfig:
         return bool(self.profile or self.from_database)
 
     @property
+    def replays(self) -> bool:
+        """True when the application is the user's statements: --workload, or --app-versions A,B of files."""
+        return bool(self.workload) or not {v.strip() for v in self.app_versions.split(",")} <= set(QUERIES)
+
+    @property
     def app_rate(self) -> float:
         """The traffic rate in effect: `rate`, or its default for the baseline."""
         if self.rate is not None:
             return float(self.rate)
-        return 0.0 if self.own_schema and not self.workload else DEFAULT_RATE
+        return 0.0 if self.own_schema and not self.replays else DEFAULT_RATE
 
     @classmethod
     def names(cls) -> set[str]:
@@ -207,13 +213,13 @@ def _check_baseline(config: RehearsalConfig) -> None:
     if not config.own_schema:
         return
     where = "--profile" if config.profile else "--from-database"
-    if config.rate and not config.workload:  # the user's own statements (--workload) may run there
+    if config.rate and not config.replays:  # the user's own statements (--workload, --app-versions A,B) may run there
         raise BadInput(
             f"--rate {config.rate:g}: the built-in order-service application cannot run on the schema of {where}; "
             "give --rate 0 (the default there: no traffic) or replay your own statements with --workload FILE"
         )
     dirty = [name for name in DIRT_FIELDS if getattr(config, name)]
-    if dirty or config.app_queries == "workload" or config.app_versions != "current":
+    if dirty or (not config.replays and (config.app_queries == "workload" or config.app_versions != "current")):
         what = ", ".join(["--" + n.replace("_", "-") for n in dirty] or ["the built-in app's queries"])
         raise BadInput(f"{what} belong to the built-in order service, not to the schema of {where}; drop them")
 
