@@ -139,3 +139,15 @@ def test_unknown_table_refused_naming_the_line(server, shop, tmp_path):
     path.write_text(json.dumps([{"query": "SELECT 1", "calls": 1}, {"query": "SELECT * FROM invoices", "calls": 1}]))
     with pytest.raises(BadInput, match=r"app.json entry 2: table invoices is not in the schema"):
         replay(server, shop, ReplayApp(path), seconds=0.1)
+
+
+def test_json_values_drawn_from_the_column_are_sent_back_as_json(server, empty_db, tmp_path):
+    with server.connect(empty_db) as conn:
+        conn.execute("CREATE TABLE docs (id bigint PRIMARY KEY, body jsonb NOT NULL, meta json)")
+        conn.execute("""INSERT INTO docs SELECT i, jsonb_build_object('n', i), '[1, {"a": 2}]'
+                          FROM generate_series(1, 50) i""")
+        conn.commit()
+    path = tmp_path / "app.sql"
+    path.write_text("INSERT INTO docs (id, body, meta) VALUES ($1, $2, $3);")
+    frame = replay(server, empty_db, ReplayApp(path), seconds=1.0, rate=50)
+    assert len(frame) > 20 and frame.ok.all(), frame[~frame.ok].error.unique()  # was: cannot adapt type 'dict'

@@ -60,3 +60,9 @@ def test_a_users_schema_takes_two_workload_files_as_its_application():
     assert config.replays and config.app_rate > 0  # the user's own traffic, at the default rate
     with pytest.raises(BadInput, match="built-in order service"):
         RehearsalConfig(profile="prod.json", app_versions="current,new")
+
+
+def test_an_application_error_without_sqlstate_is_named_not_a_crash():
+    from rehearse.verdicts.rules_dynamic import condition
+
+    assert condition(None) == "no SQLSTATE (client-side)" and condition("42703").startswith("42703 (undefined_")

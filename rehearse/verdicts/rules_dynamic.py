@@ -41,6 +41,8 @@ def condition(sqlstate: str | None) -> str:
     """'23503 (foreign_key_violation)': PostgreSQL's condition name, from psycopg's class for the SQLSTATE."""
     import psycopg.errors
 
+    if sqlstate is None:  # the client's own failure (a value it could not send): the server never saw it
+        return "no SQLSTATE (client-side)"
     try:
         words = re.sub(r"(?<!^)(?=[A-Z])", "_", psycopg.errors.lookup(sqlstate).__name__).lower()
     except (KeyError, TypeError):

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Json, Jsonb
 
 from rehearse.measure.replay.binding import Slot
 
@@ -21,6 +22,7 @@ SAMPLE = 2000  # values kept per column
 RECENT = 3000  # the newest values of an indexed integer column, for the recency half of its `=` draws
 SKEW = 1000.0  # mean rank (0 = newest) of a recency draw: exponential, as the built-in app's order ids
 TEXT_TYPES = {"text", "character varying", "character", "name", "citext"}
+JSON_TYPES = {"json": Json, "jsonb": Jsonb}
 
 
 class Untyped(str):
@@ -132,7 +134,15 @@ def _sample(conn: psycopg.Connection, table: str, column: str) -> list:
         "SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s",
         [table, column],
     ).fetchone()[0]
-    return [Untyped(v) if isinstance(v, str) and kind not in TEXT_TYPES else v for (v,) in rows]
+    return [_sendable(v, kind) for (v,) in rows]
+
+
+def _sendable(value, kind: str):
+    """A sampled value as it can be sent back: json as json (psycopg read it into dicts and lists), a string
+    of a type that is not text untyped (the server infers enums, intervals, … from the column)."""
+    if kind in JSON_TYPES:
+        return JSON_TYPES[kind](value)
+    return Untyped(value) if isinstance(value, str) and kind not in TEXT_TYPES else value
 
 
 def _sample_query(table: str, column: str, percent: float) -> sql.Composed:
