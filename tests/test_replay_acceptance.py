@@ -41,4 +41,7 @@ def test_replay_matches_native(path, pgss):
     assert native["blocked"] and native["delayed"] and native["slower"]  # the comparison is not between two quiet runs
     if "01_type_change" in path:
         assert "42804" in native["failed_states"]  # the billing incident: varchar into the retyped column
+    # Same SQLSTATEs. (At SF 0.1 a `SELECT … transaction_id … FOR UPDATE` that psycopg had prepared before
+    # 01's retype sometimes fails once per connection with 0A000, natively and replayed alike; here, at
+    # 100 tx/s and 2 s of warm-up, no connection runs it the 5 times psycopg needs to prepare it.)
     assert replayed == native
