@@ -137,9 +137,33 @@ def write(args, started, table: list[str], raw: list[str]) -> None:
                 "",
                 *raw,
                 "",
+                *notes(raw),
             ]
         )
     )
+
+
+def notes(raw: list[str]) -> list[str]:
+    """What the table cannot say by itself."""
+    out = [
+        "Notes. `blocked_app_tx` counts the backends the sampler saw waiting: one transaction per connection at "
+        "a time, so about the 8 connections, on both sides. The p99 during the migration is its lock hold (p99 ÷ hold "
+        "0.96–0.99 on both sides), and the hold varies run to run with the machine's load far more than "
+        "between native and replay, hence the pairs. `delayed_app_tx` counts every transaction due while the "
+        "lock was held or while its backlog drained: at the same --rate both sides send as many transactions, "
+        "the native ones of 1–4 statements, the replayed ones of one."
+    ]
+    if any("0A000" in line for line in raw):
+        out += [
+            "",
+            "0A000 (cached plan must not change result type) comes and goes on either side: psycopg prepares a "
+            "statement on a connection after its 5th run, and a prepared `SELECT total_amount, transaction_id "
+            "FROM orders … FOR UPDATE` (the refund's) fails once per connection after 01 retypes the column. "
+            "It shows in a run only when a connection had run it 5 times since its last ROLLBACK (psycopg drops "
+            "its prepared statements on ROLLBACK, which every failing native transaction sends): a rare event, "
+            "not a difference between native and replay, but it makes the SQLSTATE sets differ in that run.",
+        ]
+    return out + [""]
 
 
 if __name__ == "__main__":
