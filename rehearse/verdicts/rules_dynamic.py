@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from common.text import human_ms
 from rehearse.sql import locks as lockmodes
+from rehearse.verdicts.background import background_states
 from rehearse.verdicts.base import Hit, Thresholds
 from rehearse.verdicts.rules_static import holds_access_exclusive
 
@@ -222,12 +223,8 @@ def _dml_target(ctx: Context, s: dict) -> str | None:
 def _app_errors(ctx: Context) -> list[Hit]:
     errors = [e for e in ctx.data.get("errors") or [] if e.get("phase") in AFTER_START]
     incompatible = [e for e in errors if e.get("sqlstate") in INCOMPATIBLE]
-    # A kind already failing so before the migration (a replayed INSERT's sampled unique value colliding,
-    # 23505) is the application's own background, not a sign that the migration blocked it.
-    before = {(e.get("kind"), e.get("sqlstate")) for e in ctx.data.get("errors") or [] if e.get("phase") == "before"}
-    other = [
-        e for e in errors if e.get("sqlstate") not in INCOMPATIBLE and (e.get("kind"), e.get("sqlstate")) not in before
-    ]
+    background = background_states(ctx.data, AFTER_START)
+    other = [e for e in errors if e.get("sqlstate") not in INCOMPATIBLE and e.get("sqlstate") not in background]
     culprits = [i for i, hs in ctx.static.items() if any(h.finding_id.startswith("R007") for h in hs)]
     out = []
     if incompatible:
