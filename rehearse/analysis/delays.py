@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from rehearse.analysis import timeline
+from rehearse.analysis.derived import once
 from rehearse.measure.transactions import QUERIES
 from rehearse.sql import locks as lockmodes
 from rehearse.sql.expected import expected_locks
@@ -55,6 +56,7 @@ def kind_locks(result) -> dict[str, tuple[tuple[str, str], ...]]:
     return {kind: app_locks(kind, replayed.get(kind)) for kind in result.workload["kind"].unique()}
 
 
+@once
 def delayed_transactions(result) -> pd.DataFrame:
     """One row per delayed application transaction: its kind, the statement blamed, latency and delay (ms)."""
     work = result.workload.reset_index(names="tx")

@@ -9,15 +9,25 @@ import pandas as pd
 
 from rehearse.analysis import compatibility, delays
 from rehearse.analysis import timeline as analysis
+from rehearse.analysis.derived import once
 from rehearse.sql import locks as lockmodes
 
 
 def statement_impact(result, delayed: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per migration statement: what it locked, for how long, and what the application felt."""
+    """One row per migration statement: what it locked, for how long, and what the application felt
+    (`delayed`: the delayed transactions to count, by default the run's own; computed once per result)."""
+    return _impact(result) if delayed is None else _impact_table(result, delayed)
+
+
+@once
+def _impact(result) -> pd.DataFrame:
+    return _impact_table(result, delays.delayed_transactions(result))
+
+
+def _impact_table(result, delayed: pd.DataFrame) -> pd.DataFrame:
     spans = analysis.lock_spans(result)
     waits = analysis.lock_waits(result)
     blocked = analysis.blocked_transactions(result)
-    delayed = delays.delayed_transactions(result) if delayed is None else delayed
     rows = []
     for stmt in result.statements.sort_values("index").itertuples():
         mine = spans[spans["index"] == stmt.index]
@@ -59,7 +69,7 @@ def statement_impact(result, delayed: pd.DataFrame | None = None) -> pd.DataFram
 def summary(result) -> dict:
     """The JSON summary: per statement, and the workload before/during/after."""
     delayed = delays.delayed_transactions(result)
-    impact = statement_impact(result, delayed)
+    impact = statement_impact(result)
     phases = analysis.latency_by_phase(result)
     blocked = analysis.blocked_transactions(result)
     return _clean(

@@ -9,16 +9,19 @@ import numpy as np
 import pandas as pd
 
 from rehearse.analysis import spans
+from rehearse.analysis.derived import once
 from rehearse.sql import locks as lockmodes
 
 PHASES = ("before", "during", "after")
 
 
+@once
 def lock_spans(result) -> pd.DataFrame:
     """Each lock the migration held: statement index, relation, mode, start, end, hold_ms, how it was seen."""
     return spans.lock_spans(result, lock_waits(result, final_attempt=True))
 
 
+@once
 def lock_waits(result, final_attempt: bool = False) -> pd.Series:
     """Per statement index: ms the migration waited for its own locks (from the sampler's non-granted rows).
 
@@ -61,6 +64,7 @@ def _granted(last_wait: float, end: float, past: np.ndarray, interval: float) ->
     return (last_wait + past[i]) / 2
 
 
+@once
 def blocking(result) -> pd.DataFrame:
     """Application backends waiting, directly or through the lock queue, on the migration's backend."""
     pid, app = result.migration_pid, set(result.manifest.app_pids)
@@ -129,6 +133,7 @@ def _running_statement(result):
     return at
 
 
+@once
 def blocked_transactions(result) -> pd.DataFrame:
     """Per application transaction that was blocked: ms blocked and the statement blamed.
 
