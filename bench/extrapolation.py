@@ -29,7 +29,7 @@ import datagen  # noqa: E402
 import dbserver  # noqa: E402
 from rehearse import run
 from rehearse.analysis.summary import statement_impact
-from rehearse.extrapolate import cache
+from rehearse.extrapolate import cache, sort
 from rehearse.extrapolate import production as prod
 from rehearse.extrapolate import scales as extrapolate
 from rehearse.extrapolate.plans import headline
@@ -67,9 +67,13 @@ def bench_case(name: str, sql: str, scales, production_scale: float, folder: Pat
     else:
         results = [fastest(path, s, repeat) for s in scales]
         given = {f"public.{t}": n for t, n in target_rows.items()}
-        buffers = prod.shared_buffers(dbserver.open_server().dsn)
-        production = prod.resolve_production(results[-1], given, origin="--production-rows", buffers=buffers)
+        server = dbserver.open_server()
+        buffers, sort_memory = (prod.setting_bytes(server.dsn, n) for n in ("shared_buffers", "maintenance_work_mem"))
+        production = prod.resolve_production(
+            results[-1], given, origin="--production-rows", buffers=buffers, sort_memory=sort_memory
+        )
         scaled = extrapolate.ScaledRehearsal.from_results(results, production)
+        scaled.sorts = sort.for_scaled(scaled, results[-1].migration.statements, server)
     load_small = os.getloadavg()[0]  # the machine is shared: a busy one shows here, not in the fit
     measured = statement_impact(fastest(path, production_scale, repeat)).set_index("index")
     load = f"{load_small:.1f} / {os.getloadavg()[0]:.1f}"
@@ -114,6 +118,7 @@ def _warned(warning: str | None) -> str:
         "do not follow one curve": "spread",
         "outgrows the buffer cache": "cache",
         "plan changes": "plan",
+        "sort spills past maintenance_work_mem": "sort",
     }
     return ", ".join(word for text, word in words.items() if text in (warning or "")) or "-"
 
@@ -188,7 +193,8 @@ def markdown(table: pd.DataFrame, scales, production_scale: float, minutes: floa
         f"average after the small rehearsals / after the large one (the machine is shared). `warned`: the "
         f"projection's own warnings (cache: the table outgrows shared_buffers/4 between rehearsal and "
         f"production; spread: the rehearsals disagree; far: > 100× the largest rehearsal; plan: the inner "
-        f"query's plan differs at production size). `plan at production size`: the inner query (FK anti-join, "
+        f"query's plan differs at production size; sort: an index build's sort outgrows maintenance_work_mem "
+        f"between rehearsal and production). `plan at production size`: the inner query (FK anti-join, "
         f"CHECK scan, UPDATE) EXPLAINed on a clone of the largest rehearsal with its statistics scaled to the "
         f"large scale's rows; where it changes, the row count where it does and the time ratio of the two "
         f"plans measured at the rehearsed size, which scales the projection. `per-row ×`: the measured time "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import psycopg
@@ -14,6 +16,7 @@ from rehearse.cli import main
 from rehearse.extrapolate import fit as _fit
 from rehearse.extrapolate import production as prod
 from rehearse.extrapolate import scales as extrapolate
+from rehearse.extrapolate import sort
 from rehearse.measure.result import load
 from rehearse.present.plots import extrapolation as extrapolation_plot
 
@@ -153,6 +156,27 @@ def test_rehearsals_that_disagree_are_flagged():
     cached = {**p, "rehearsed_bytes": 170 * 2**20, "bytes": 1700 * 2**20}
     assert "outgrows the buffer cache" in extrapolate._warning(cached, buffers=2 * 2**30)
     assert extrapolate._warning(cached, buffers=16 * 2**30) is None
+
+
+def test_an_index_build_sorting_past_maintenance_work_mem_in_production_widens_its_interval(scaled, server):
+    assert scaled.production.maintenance_work_mem >= 1024 * 1024  # read from the server with shared_buffers
+    build = SimpleNamespace(index=2, sql="CREATE INDEX i ON orders (order_status)")  # its key's width, on a clone
+    sorts = sort.for_scaled(scaled, [build], server)
+    assert sort.bytes_per_row([1]) <= sorts[2] <= sort.bytes_per_row([24])
+
+    def projected(memory: int) -> dict:
+        again = extrapolate.ScaledRehearsal.from_results(
+            scaled.results, replace(scaled.production, maintenance_work_mem=memory)
+        )
+        again.sorts = sorts
+        return again.projection(2)
+
+    fits, spills = projected(2**40), projected(16 * 2**20)  # 80,000 rows rehearsed, 10 M in production
+    assert fits["sort_spills_at_rows"] is None and "maintenance_work_mem" not in (fits["warning"] or "")
+    assert spills["sort_spills_at_rows"] == 16 * 2**20 // sorts[2]
+    assert spills["high_ms"] == pytest.approx(fits["high_ms"] * sort.SPILL_FACTOR)
+    assert spills["hold_high_ms"] == pytest.approx(fits["hold_high_ms"] * sort.SPILL_FACTOR)
+    assert spills["duration_ms"] == fits["duration_ms"] and "index build sort spills" in spills["warning"]
 
 
 def test_missing_and_unanalysed_tables_in_the_production_catalogue(scaled):

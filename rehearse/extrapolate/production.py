@@ -43,6 +43,7 @@ class Production:
     origin: str  # '--production-rows', the masked URL, or 'SF 1'
     unknown: tuple[str, ...] = ()  # dataset tables the production server does not have
     shared_buffers: int | None = None  # bytes: production's when read from it, else the rehearsal server's
+    maintenance_work_mem: int | None = None  # bytes, read as shared_buffers is: what an index build sorts in
 
     def to_dict(self) -> dict:
         return dict(
@@ -51,6 +52,7 @@ class Production:
             source=self.source,
             unknown=list(self.unknown),
             shared_buffers=self.shared_buffers,
+            maintenance_work_mem=self.maintenance_work_mem,
         )
 
 
@@ -106,12 +108,22 @@ def read_catalogue(url: str, tables) -> dict[str, tuple[float, int]]:
 
 def shared_buffers(url: str) -> int:
     """The server's shared_buffers in bytes (read-only session)."""
+    return setting_bytes(url, "shared_buffers")
+
+
+def setting_bytes(url: str, name: str) -> int:
+    """A memory setting of the server (shared_buffers, maintenance_work_mem) in bytes (read-only session)."""
     with connect_read_only(url) as conn:
-        return int(conn.execute("SELECT pg_size_bytes(current_setting('shared_buffers'))").fetchone()[0])
+        return int(conn.execute("SELECT pg_size_bytes(current_setting(%s))", (name,)).fetchone()[0])
 
 
 def resolve_production(
-    largest, rows: dict | None = None, catalogue: dict | None = None, origin: str = "SF 1", buffers: int | None = None
+    largest,
+    rows: dict | None = None,
+    catalogue: dict | None = None,
+    origin: str = "SF 1",
+    buffers: int | None = None,
+    sort_memory: int | None = None,
 ) -> Production:
     """Rows per dataset table: given, else from the catalogue, else SF 1 (rehearsed rows ÷ scale)."""
     manifest = largest.manifest.dataset_manifest
@@ -130,7 +142,7 @@ def resolve_production(
             out[table], source[table] = rows[table], "given"
         elif table in catalogue:
             out[table], source[table] = _from_catalogue(*catalogue[table], manifest, table)
-    return Production(out, source, origin, missing, buffers)
+    return Production(out, source, origin, missing, buffers, sort_memory)
 
 
 def _from_catalogue(reltuples: float, size: int, manifest: dict, table: str) -> tuple[int, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rehearse.extrapolate import fit as _fit
+from rehearse.extrapolate import sort
 from rehearse.extrapolate.production import cache_warning
 
 FAR = 100.0  # × the largest rehearsed rows: beyond this a projection earns a warning
@@ -35,7 +36,8 @@ def with_plan(p: dict, check) -> dict:
 
 def warning(p: dict, buffers: int | None = None, plan=None) -> str | None:
     """Why not to trust the projection: rows far beyond the rehearsals, rehearsals that disagree, a table
-    that outgrows the buffer cache between the rehearsals and production, or a plan that changes."""
+    that outgrows the buffer cache between the rehearsals and production, an index build whose sort
+    outgrows maintenance_work_mem, or a plan that changes."""
     found, factor = [], p["extrapolation_factor"]
     if factor is not None and factor > FAR:
         found.append(
@@ -57,5 +59,6 @@ def warning(p: dict, buffers: int | None = None, plan=None) -> str | None:
             "rerun on a quiet machine, add scales, or look for a plan change between scales"
         )
     found.append(cache_warning(p["table"], p.get("rehearsed_bytes"), p.get("bytes"), buffers))
+    found.append(sort.warning(p.get("sort_spills_at_rows")))
     found.append(plan.warning() if plan else None)
     return "; ".join(f for f in found if f) or None

@@ -23,7 +23,7 @@ import pandas as pd
 from common.errors import BadInput
 from rehearse.analysis.summary import _clean
 from rehearse.analysis.summary import summary as run_summary
-from rehearse.extrapolate import cache, plans
+from rehearse.extrapolate import cache, plans, sort
 from rehearse.extrapolate import fit as _fit
 from rehearse.extrapolate.points import METRICS, fit_frame, points, table_of, xy
 from rehearse.extrapolate.production import (
@@ -33,7 +33,7 @@ from rehearse.extrapolate.production import (
     read_catalogue,
     resolve_production,
     rows_and_origin,
-    shared_buffers,
+    setting_bytes,
 )
 from rehearse.extrapolate.projection import projected, with_plan
 from rehearse.extrapolate.projection import warning as _warning
@@ -85,7 +85,8 @@ def run_scales(
     rows, origin = rows_and_origin(config, rows, production_dsn)
     migration = migration_mod.load(path, down=rc.down, max_mb=rc.max_migration_mb)  # a bad file: before any rehearsal
     catalogue = read_catalogue(production_dsn, dataset_tables(config)) if production_dsn else None
-    buffers = shared_buffers(production_dsn or dbserver.open_server(rc.dsn, postgres_bin=rc.postgres_bin).dsn)
+    settings_from = production_dsn or dbserver.open_server(rc.dsn, postgres_bin=rc.postgres_bin).dsn
+    buffers, sort_memory = (setting_bytes(settings_from, n) for n in ("shared_buffers", "maintenance_work_mem"))
     results = [run(migration, rc, static_findings, scale=s) for s in scales]
     if rows and origin.startswith("profile"):  # tables the twin does not load (partitioned parents) drop out
         loaded = set(map(qualified, results[-1].manifest.dataset_manifest["rows"]))
@@ -94,11 +95,11 @@ def run_scales(
         origin = dict(catalogue=catalogue, origin=dbserver.mask(production_dsn))
     else:
         origin = dict(rows=rows, origin=origin)
-    production = resolve_production(results[-1], buffers=buffers, **origin)
+    production = resolve_production(results[-1], buffers=buffers, sort_memory=sort_memory, **origin)
     scaled = ScaledRehearsal.from_results(results, production, _expected_tables(migration))
-    scaled.plans = plans.for_scaled(
-        scaled, migration.statements, dbserver.open_server(rc.dsn, postgres_bin=rc.postgres_bin)
-    )
+    server = dbserver.open_server(rc.dsn, postgres_bin=rc.postgres_bin)
+    scaled.plans = plans.for_scaled(scaled, migration.statements, server)
+    scaled.sorts = sort.for_scaled(scaled, migration.statements, server)
     scaled.save()
     return scaled
 
@@ -122,6 +123,7 @@ class ScaledRehearsal:
     fits: pd.DataFrame  # index, table, metric, model, a_ms, b_ms, loo_log_rmse, sigma_log, dof, …
     _models: dict = field(default_factory=dict, repr=False)  # (index, metric) → _fit.Fit
     plans: dict = field(default_factory=dict)  # index → plans.PlanCheck: the inner query at production size
+    sorts: dict = field(default_factory=dict)  # index → an index build's sort memory per row (sort.py)
     run_id: str | None = None  # its folder under data/runs once saved
 
     @classmethod
@@ -167,6 +169,8 @@ class ScaledRehearsal:
         out["fitted_past_cliff"] = past is not None
         if cliff and past is None:
             out.update(cache.widen(out))
+        spills = sort.spills_at(self.sorts.get(index), self.production.maintenance_work_mem, rehearsed, rows)
+        out.update(sort.widen(out) if spills else {}, sort_spills_at_rows=spills)
         check = self.plans.get(index)
         out.update(with_plan(out, check) if check is not None else dict.fromkeys(plans.KEYS))
         out["warning"] = _warning(out, buffers if cliff and past is None else None, check)
