@@ -89,6 +89,7 @@ def synthetic(
             t=np.repeat(ticks, 2),
             pid=np.tile([APP[0], MIG], len(ticks)),
             blocked_by=[[MIG] if b and pid == APP[0] else [] for b in blocked_now for pid in (APP[0], MIG)],
+            wait_event_type=["Lock" if b and pid == APP[0] else "" for b in blocked_now for pid in (APP[0], MIG)],
         )
     )
     app_waits = pd.DataFrame(

@@ -32,9 +32,9 @@ def lock_spans(result, waits: pd.Series) -> pd.DataFrame:
     )  # a retried statement holds its locks from its last attempt on
     own = result.statement_locks.merge(statements[["start", "tx_end"]], left_on="index", right_index=True)
     own["start"] = own["start"] + own["index"].map(waits).fillna(0) / 1000
-    own = own.assign(end=_released(result, own), seen="catalog", tx=0).drop(columns=["tx_end"])
     for column, default in (("own", False), ("renamed_to", None)):  # runs saved before these were recorded
         own[column] = own[column] if column in own else default
+    own = own.assign(end=_released(result, own), seen="catalog", tx=0).drop(columns=["tx_end"])
     spans = pd.concat([own, _sampled(result, own)], ignore_index=True)
     spans = pd.concat([spans, _expected(result, spans)], ignore_index=True)
     spans["own"] = spans["own"].fillna(False).astype(bool)
