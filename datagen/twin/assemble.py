@@ -33,6 +33,7 @@ def plans(conn: psycopg.Connection, profile: Profile, split: Split, scale: float
     for plan in result.values():
         for column in plan.columns:
             values.kind(column)  # an unknown type fails now, before anything is loaded
+            column.spread = values.domain_size(column)
     binary.send_mcvs(conn, result.values())
     return list(result.values())
 

@@ -89,10 +89,10 @@ def _domain_index(plan: ColumnPlan, rank: np.ndarray) -> np.ndarray:
     if plan.radix is not None:
         divisor, modulus = plan.radix
         return (rank // divisor) % modulus
-    n, total = plan.rest_distinct, planning.rest_total(plan)
+    n, total = plan.domain_n, planning.rest_total(plan)
     if n <= 0:
         return np.zeros(0, dtype=np.int64)
-    k = rank if plan.unique or n >= total else (rank * n) // max(1, total)
+    k = rank if plan.unique or n == total else (rank * n) // max(1, total)
     k = np.minimum(k, n - 1)
     if plan.order < 0:
         return n - 1 - k

@@ -12,7 +12,12 @@ STATS = """
 SELECT attname, null_frac, n_distinct, avg_width FROM pg_stats
 WHERE schemaname = %s AND tablename = %s
 """
-SIZES = "SELECT pg_table_size(%s::regclass), pg_indexes_size(%s::regclass)"
+# As the profile measures production (datagen.profile.catalog): the main fork and TOAST, not the free space
+# and visibility maps, which a small table's VACUUM adds in whole pages.
+SIZES = """
+SELECT pg_relation_size(c.oid, 'main') + coalesce(pg_total_relation_size(nullif(c.reltoastrelid, 0)), 0),
+       pg_indexes_size(c.oid)
+FROM pg_class c WHERE c.oid = %s::regclass"""
 
 
 def measure(conn: psycopg.Connection, profile: Profile, plans: list[TablePlan]) -> dict:
@@ -24,7 +29,7 @@ def measure(conn: psycopg.Connection, profile: Profile, plans: list[TablePlan]) 
 def _table(conn, table, plan: TablePlan) -> dict:
     schema, name = plan.name.split(".", 1)
     twin = {r[0]: r[1:] for r in conn.execute(STATS, (schema, name)).fetchall()}
-    heap, index = conn.execute(SIZES, (plan.name, plan.name)).fetchone()
+    heap, index = conn.execute(SIZES, (plan.name,)).fetchone()
     rows = max(1, plan.rows)
     production = max(1.0, table.reltuples)
     result = {

@@ -35,6 +35,7 @@ class ColumnPlan:
     radix: tuple[int, int] | None = None  # (divisor, modulus) of the row index, for composite keys
     composite: tuple[str, ...] | None = None  # a multi-column key this column completes
     mcv_binary: list[bytes] = field(default_factory=list)  # the MCVs in binary COPY form (binary.send_mcvs)
+    spread: int = 0  # domain indexes, when more than rest_distinct are needed to get it (shapes.domain_size)
 
     @property
     def salt(self) -> int:
@@ -55,6 +56,11 @@ class ColumnPlan:
     @property
     def rest_distinct(self) -> int:
         return max(0, self.distinct - len(self.mcv))
+
+    @property
+    def domain_n(self) -> int:
+        """How many domain indexes the rest of the rows are spread over."""
+        return self.spread or self.rest_distinct
 
 
 def counts(plan: ColumnPlan, n: int) -> np.ndarray:

@@ -6,6 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from datagen.twin import shapes
+
 HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 UUID_DASHES = (8, 13, 18, 23)
 DEFAULT_WIDTH = 12  # bytes of an undocumented text value
@@ -67,20 +69,42 @@ def string(plan, name: str, k: np.ndarray) -> pa.Array:
     return _text(plan, k)
 
 
+TEXT_SHAPED = {"text", "varchar", "bpchar", "name", "citext"}
+
+
+def digit_shape(plan) -> shapes.DigitShape | None:
+    """Numbers written out, when the column is text-like and its bounds (else MCVs) all are."""
+    if plan.info.base not in TEXT_SHAPED or plan.info.element:
+        return None
+    bounds = plan.stats.histogram_bounds if plan.stats is not None else None
+    return shapes.digit_shape(list(bounds or ()), plan.mcv, plan.rest_distinct, plan.unique)
+
+
 def _text(plan, k: np.ndarray) -> pa.Array:
-    """Histogram bucket bound as a prefix (so the sort order follows the histogram), then k (unique)."""
-    n = max(1, plan.rest_distinct)
-    digits = _digits(k, len(str(n)))
-    stats, length = plan.stats, plan.info.length
+    """Numbers between the bounds when the bounds are numbers; else the histogram bucket's lower bound as
+    a prefix (so the sort order follows the histogram) cut to leave room for k (unique), the average width."""
+    n = max(1, plan.domain_n)
+    shape = digit_shape(plan)
+    if shape is not None:
+        return shapes.digit_text(shape, k, n)
+    tag, length = _digits(k, len(str(n))), plan.info.length
+    stats, target = plan.stats, min(_width(plan), length or _width(plan))
     bounds = stats.histogram_bounds if stats is not None and stats.histogram_bounds else None
-    if bounds and len(bounds) >= 2 and not (length and length < 2 * len(str(n))):
+    room = max(0, target - len(str(n)))
+    if bounds and len(bounds) >= 2:
         pos = np.clip(((k + 0.5) / n * (len(bounds) - 1)).astype(np.int64), 0, len(bounds) - 2)
         prefix = pa.array(bounds, pa.string()).take(pa.array(pos))
-        value = _join(prefix, "~", digits)
+        room = max(0, room - _multibyte(bounds))
     else:
-        value = digits if length and length < len(plan.name) + 6 else _join(plan.name[:8] + "-", digits)
-    value = pc.utf8_rpad(value, width=_width(plan), padding="x")
+        prefix = pa.array(np.full(len(k), plan.name[:8] + "-"), pa.string())
+    prefix = pc.utf8_rpad(pc.utf8_slice_codeunits(prefix, 0, room), width=room, padding="x")
+    value = _join(prefix, tag)
     return pc.utf8_slice_codeunits(value, 0, length) if length else value
+
+
+def _multibyte(bounds: list) -> int:
+    """Bytes beyond one per character in the average bound (é takes two): the width is in bytes."""
+    return round(sum(len(b.encode()) - len(b) for b in bounds if b) / len(bounds))
 
 
 def uuid_words(plan, k: np.ndarray) -> np.ndarray:

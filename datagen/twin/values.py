@@ -7,7 +7,8 @@ import pandas as pd
 import pyarrow as pa
 
 from common.errors import BadInput
-from datagen.twin import texts
+from datagen.twin import plan as planning
+from datagen.twin import shapes, texts
 from datagen.twin.plan import ColumnPlan
 
 INTS = {"int2": 2**15 - 1, "int4": 2**31 - 1, "int8": 2**63 - 1}
@@ -70,7 +71,7 @@ def finite(plan: ColumnPlan) -> list[str] | None:
 
 
 def domain(plan: ColumnPlan, k: np.ndarray) -> pa.Array:
-    """The values of domain indexes k (0 ≤ k < plan.rest_distinct), increasing with k where the type
+    """The values of domain indexes k (0 ≤ k < plan.domain_n), increasing with k where the type
     orders: histograms are followed equi-depth."""
     if plan.parent is not None:
         return domain(plan.parent, spread(plan, k))
@@ -85,15 +86,43 @@ def domain(plan: ColumnPlan, k: np.ndarray) -> pa.Array:
     return texts.string(plan, name, k)
 
 
+def domain_size(plan: ColumnPlan) -> int:
+    """Domain indexes that give the column its distinct count when values come in steps (integers,
+    numeric(p, s), dates, digit strings) and narrow histogram buckets hold few of them; else 0."""
+    if plan.parent is not None or plan.radix is not None or plan.unique or plan.rest_distinct <= 1:
+        return 0
+    name = kind(plan)
+    if name in ("int", "float", "time"):
+        bounds, step = _histogram(plan, name), _step(plan, name)
+        if bounds is None or step is None:
+            return 0
+        taken = _parse(plan, name, plan.mcv) if plan.mcv else None
+        room = shapes.steps(bounds, step, None if taken is None else taken[np.isfinite(taken)])
+    else:
+        shape = texts.digit_shape(plan)
+        if shape is None:
+            return 0
+        room = shapes.steps(shape.scaled, 1.0)
+    return shapes.domain_size(room, plan.rest_distinct, planning.rest_total(plan))
+
+
+def _step(plan: ColumnPlan, name: str) -> float | None:
+    """The smallest difference of two values, in the number scale `_parse` gives (None: continuous)."""
+    if name == "int" or plan.info.base == "date":
+        return 1.0
+    scale = plan.info.numeric_scale
+    return 10.0 ** -scale[1] if name == "float" and scale else None
+
+
 def spread(plan: ColumnPlan, k: np.ndarray) -> np.ndarray:
     """Child domain index → parent domain index, evenly over the parent's values (MCVs come first)."""
-    total, parents = max(1, plan.distinct), plan.parent.rest_distinct
+    total, parents = max(1, plan.distinct), plan.parent.domain_n
     return ((k + len(plan.mcv)) * parents) // total
 
 
 def mcv_array(plan: ColumnPlan) -> pa.Array:
     if plan.parent is not None:
-        return domain(plan.parent, (np.arange(len(plan.mcv)) * plan.parent.rest_distinct) // max(1, plan.distinct))
+        return domain(plan.parent, (np.arange(len(plan.mcv)) * plan.parent.domain_n) // max(1, plan.distinct))
     return _typed(plan, pa.array(plan.mcv, pa.string()))
 
 
@@ -107,12 +136,12 @@ def _typed(plan: ColumnPlan, text: pa.Array) -> pa.Array:
 
 def _numbers(plan: ColumnPlan, name: str, k: np.ndarray) -> pa.Array:
     bounds = _histogram(plan, name)
-    n = max(1, plan.rest_distinct)
+    n = max(1, plan.domain_n)
     if plan.unique and name == "int":
         lo, hi = (bounds[0], bounds[-1]) if bounds is not None else _default_range(plan, name, n)
         values = lo + np.floor(k * max(1.0, (hi - lo) / n))
     elif bounds is not None:
-        values = _equi_depth(bounds, (k + 0.5) / n)
+        values = shapes.equi_depth(bounds, (k + 0.5) / n)
     else:
         lo, hi = _default_range(plan, name, n)
         values = lo + (k + 0.5) * (hi - lo) / n
@@ -130,12 +159,6 @@ def _default_range(plan: ColumnPlan, name: str, n: int) -> tuple[float, float]:
     lo = 1.0 if lo is None else lo
     hi = b.hi if b is not None and b.hi is not None else lo + n
     return (hi - n, hi) if b is not None and b.lo is None and b.hi is not None else (lo, hi)
-
-
-def _equi_depth(bounds: np.ndarray, q: np.ndarray) -> np.ndarray:
-    pos = q * (len(bounds) - 1)
-    i = np.clip(np.floor(pos).astype(np.int64), 0, len(bounds) - 2)
-    return bounds[i] + (pos - i) * (bounds[i + 1] - bounds[i])
 
 
 def _clip(plan: ColumnPlan, name: str, values: np.ndarray) -> np.ndarray:
