@@ -57,12 +57,12 @@ def column_chunk(plan: ColumnPlan, seed: int, chunk: int) -> pa.Array:
     m = len(plan.mcv)
     if per[-1] == n:  # only the rest: nothing to shuffle (the same rows a permutation would give)
         first = chunk * int(planning.counts(plan, CHUNK)[-1])
-        return binary.domain(plan, _domain_index(plan, first + np.arange(n, dtype=np.int64)))
+        return binary.domain(plan, _domain_index(plan, first + np.arange(n, dtype=np.int64), rng))
     codes = rng.permutation(np.repeat(np.arange(len(per)) - 1, per))  # -1 NULL, 0… MCV, last: the rest
     rest = codes == m
     first = (chunk * CHUNK // CHUNK) * int(planning.counts(plan, CHUNK)[-1])
     rank = first + np.arange(int(rest.sum()), dtype=np.int64)
-    k = _domain_index(plan, rank)
+    k = _domain_index(plan, rank, rng)
     index = codes.astype(np.int64)
     index[rest] = m + np.arange(int(rest.sum()))
     rest_values = binary.domain(plan, k)
@@ -83,9 +83,10 @@ def rows_in_plan(plan: ColumnPlan, chunk: int) -> int:
     return min(CHUNK, plan.rows - chunk * CHUNK)
 
 
-def _domain_index(plan: ColumnPlan, rank: np.ndarray) -> np.ndarray:
+def _domain_index(plan: ColumnPlan, rank: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Rest rank (0 … rest_total) → domain index, each value repeated alike; ascending, descending or
-    scattered (a bijection mod n) as the column's correlation says."""
+    scattered (a bijection mod n) as the column's correlation says, an ordered column's `mix` share of
+    rows scattered, so a correlation of 0.5 is not loaded as 1.0 (index builds and updates see it)."""
     if plan.radix is not None:
         divisor, modulus = plan.radix
         return (rank // divisor) % modulus
@@ -95,11 +96,17 @@ def _domain_index(plan: ColumnPlan, rank: np.ndarray) -> np.ndarray:
     k = rank if plan.unique or n == total else (rank * n) // max(1, total)
     k = np.minimum(k, n - 1)
     if plan.order < 0:
-        return n - 1 - k
+        k = n - 1 - k
     if plan.order == 0 and n > 1:
-        step = _coprime(n, plan.salt)
-        return (k * step + plan.salt) % n
+        return _scatter(k, n, plan.salt)
+    if plan.mix > 0 and n > 1:
+        moved = rng.random(len(k)) < plan.mix
+        k[moved] = _scatter(k[moved], n, plan.salt)
     return k
+
+
+def _scatter(k: np.ndarray, n: int, salt: int) -> np.ndarray:
+    return (k * _coprime(n, salt) + salt) % n
 
 
 def _coprime(n: int, salt: int) -> int:

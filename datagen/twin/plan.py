@@ -29,6 +29,7 @@ class ColumnPlan:
     distinct: int = 0  # total distinct non-null values, MCVs included
     unique: bool = False
     order: int = 0  # +1 ascending with the physical order, -1 descending, 0 scattered
+    mix: float = 0.0  # of an ordered column, the share of rows given a scattered value: correlation ≈ 1 - mix
     bounds: Bounds | None = None
     stats: Column | None = None
     parent: ColumnPlan | None = None  # the referenced column of a single-column foreign key
@@ -95,6 +96,7 @@ def column_plan(table: str, info: TypeInfo, stats: Column | None, rows: int, uni
     plan.distinct = nonnull if unique else _distinct(stats, rows, nonnull, len(plan.mcv))
     corr = stats.correlation if has else None
     plan.order = (1 if unique and info.base.startswith("int") else 0) if corr is None else _sign(corr)
+    plan.mix = 0.0 if unique or not plan.order else round(1.0 - abs(corr), 3)  # unique: a swap could collide
     return plan
 
 
