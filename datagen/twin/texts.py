@@ -30,8 +30,16 @@ def _hex(words: np.ndarray) -> np.ndarray:
 
 
 def _strings(matrix: np.ndarray) -> pa.Array:
-    width = matrix.shape[1]
-    return pa.array(np.ascontiguousarray(matrix).view(f"S{width}").ravel(), pa.binary(width)).cast(pa.string())
+    """(n, w) ASCII bytes → n strings of w characters, sharing the matrix's memory (nothing to validate)."""
+    raw = np.ascontiguousarray(matrix)
+    offsets = np.arange(len(raw) + 1, dtype=np.int32) * raw.shape[1]
+    return pa.Array.from_buffers(pa.string(), len(raw), [None, pa.py_buffer(offsets), pa.py_buffer(raw)])
+
+
+def _digit_matrix(k: np.ndarray, width: int) -> np.ndarray:
+    """(n, width) ASCII digits of k, zero-padded (k ≥ 0, below 10^width)."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    return ((k.astype(np.int64)[:, None] // powers) % 10 + ord("0")).astype(np.uint8)
 
 
 def _digits(k: np.ndarray, width: int) -> pa.Array:
@@ -87,18 +95,24 @@ def _text(plan, k: np.ndarray) -> pa.Array:
     shape = digit_shape(plan)
     if shape is not None:
         return shapes.digit_text(shape, k, n)
-    tag, length = _digits(k, len(str(n))), plan.info.length
-    stats, target = plan.stats, min(_width(plan), length or _width(plan))
+    digits, length = len(str(n)), plan.info.length
+    target = min(_width(plan), length or _width(plan))
+    room = max(0, target - digits)
+    stats = plan.stats
     bounds = stats.histogram_bounds if stats is not None and stats.histogram_bounds else None
-    room = max(0, target - len(str(n)))
     if bounds and len(bounds) >= 2:
         pos = np.clip(((k + 0.5) / n * (len(bounds) - 1)).astype(np.int64), 0, len(bounds) - 2)
-        prefix = pa.array(bounds, pa.string()).take(pa.array(pos))
-        room = max(0, room - _multibyte(bounds))
+        heads = [(b or "")[:room].ljust(room, "x") for b in bounds[:-1]]
     else:
-        prefix = pa.array(np.full(len(k), plan.name[:8] + "-"), pa.string())
+        pos, heads = np.zeros(len(k), dtype=np.int64), [(plan.name[:8] + "-")[:room].ljust(room, "x")]
+    if all(h.isascii() for h in heads):  # one width: a byte matrix, no per-value work
+        head = np.frombuffer("".join(heads).encode(), np.uint8).reshape(len(heads), room)[pos]
+        matrix = np.concatenate([head, _digit_matrix(k, digits)], axis=1)
+        return _strings(matrix[:, :length] if length else matrix)
+    prefix = pa.array(bounds, pa.string()).take(pa.array(pos))
+    room = max(0, room - _multibyte(bounds))
     prefix = pc.utf8_rpad(pc.utf8_slice_codeunits(prefix, 0, room), width=room, padding="x")
-    value = _join(prefix, tag)
+    value = _join(prefix, _digits(k, digits))
     return pc.utf8_slice_codeunits(value, 0, length) if length else value
 
 
