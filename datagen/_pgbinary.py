@@ -143,25 +143,36 @@ def arrow_rows(payloads: list) -> memoryview:
     columns whose values all have one width (no NULL) become one numpy matrix: field count, length words
     and bytes side by side; Arrow then joins those runs and the other columns row by row."""
     n = len(payloads[0])
-    parts, run = [], [np.full((n, 1), len(payloads), dtype=">i2").view(np.uint8)]
+    parts, run = [], [np.array([len(payloads)], dtype=">i2").view(np.uint8)]
     for payload in payloads:
         matrix = _uniform(payload)
         if matrix is not None:
-            word = np.array([matrix.shape[1]], dtype=">i4").view(np.uint8)
-            run += [np.broadcast_to(word, (n, 4)), matrix]
+            run += [np.array([matrix.shape[1]], dtype=">i4").view(np.uint8), matrix]
             continue
         if run:
-            parts.append(fixed(np.concatenate(run, axis=1)))
+            parts.append(fixed(_side_by_side(run, n)))
             run = []
         lengths = pc.fill_null(pc.binary_length(payload), -1)
         parts += [fixed(np.asarray(lengths).astype(">i4")), pc.fill_null(payload, pa.scalar(b""))]
     if not parts:
-        return memoryview(np.ascontiguousarray(np.concatenate(run, axis=1))).cast("B")
+        return memoryview(_side_by_side(run, n)).cast("B")
     if run:
-        parts.append(fixed(np.concatenate(run, axis=1)))
+        parts.append(fixed(_side_by_side(run, n)))
     joined = pc.binary_join_element_wise(*parts, pa.scalar(b""))
     offsets = _offsets(joined)
     return memoryview(joined.buffers()[2])[offsets[0] : offsets[-1]]
+
+
+def _side_by_side(pieces: list[np.ndarray], n: int) -> np.ndarray:
+    """(n, Σ w) bytes from (n, w) matrices and (w,) words the same in every row, each copied as one
+    w-byte item per row (faster than numpy's byte-wise concatenation along rows)."""
+    pieces = [p for p in pieces if p.shape[-1]]
+    formats = [f"V{p.shape[-1]}" for p in pieces]
+    rows = np.empty(n, dtype=np.dtype({"names": [f"p{i}" for i in range(len(pieces))], "formats": formats}))
+    for i, (piece, fmt) in enumerate(zip(pieces, formats)):
+        items = np.ascontiguousarray(piece).view(fmt)
+        rows[f"p{i}"] = items[0] if piece.ndim == 1 else items.ravel()
+    return rows.view(np.uint8).reshape(n, rows.dtype.itemsize)
 
 
 def _offsets(array) -> np.ndarray:

@@ -1,7 +1,8 @@
 """A loading process (python -m datagen.twin._worker): runs the units named on its stdin.
 
 Protocol: a JSON setup line (server URL, seed, path of the pickled table plans), then one JSON unit per
-line on stdin; JSON events (rows, done, failed) on its original stdout.
+line on stdin (the parent keeps two outstanding, so the next is generated while the last loads:
+datagen.twin.stream); JSON events (rows, done, failed) on its original stdout.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import os
 import pickle
 import signal
 import sys
+import threading
+import time
 
-import psycopg
-
-from datagen.twin import units
+from datagen.twin import stream, units
+from datagen.twin.chunk import binary_chunk, rows_in
 
 
 def main() -> None:
@@ -25,20 +27,30 @@ def main() -> None:
     with open(setup["plans"], "rb") as f:
         tables = pickle.load(f)
 
-    def send(event: str, **data) -> None:
-        channel.write(json.dumps({"event": event, **data}) + "\n")
+    lock = threading.Lock()  # both stages report
 
+    def send(event: str, **data) -> None:
+        with lock:
+            channel.write(json.dumps({"event": event, **data}) + "\n")
+
+    loader = stream.Loader(setup["url"], tables, send)
     for line in sys.stdin:
         unit = units.Unit(**json.loads(line))
-        name = tables[unit.table].name
-        try:
-            rows, seconds = units.run(setup["url"], tables, setup["seed"], unit, lambda n: send("rows", rows=n))
-        except psycopg.Error as exc:
-            send("failed", **units.failure(name, exc))
-        except Exception as exc:  # reported, not raised: the manager turns it into one clear error
-            send("failed", table=name, sqlstate=None, constraint=None, message=f"{type(exc).__name__}: {exc}")
-        else:
-            send("done", table=name, rows=rows, seconds=seconds)
+        _generate(loader, tables[unit.table], setup["seed"], unit, send)
+    loader.close()
+
+
+def _generate(loader: stream.Loader, table, seed: int, unit: units.Unit, send) -> None:
+    """The unit's chunks, handed to the loader as they are made; a failure rolls the unit back."""
+    loader.put((unit, time.monotonic()))
+    try:
+        for chunk in range(unit.first, unit.stop):
+            loader.put((binary_chunk(table, seed, chunk), rows_in(table, chunk)))
+    except Exception as exc:  # reported, not raised: the manager turns it into one clear error
+        loader.put(stream.ABORT)
+        send("failed", table=table.name, sqlstate=None, constraint=None, message=f"{type(exc).__name__}: {exc}")
+    else:
+        loader.put(stream.END)
 
 
 if __name__ == "__main__":

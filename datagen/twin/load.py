@@ -46,7 +46,7 @@ def _processes(url: str, tables: list[TablePlan], seed: int, todo: list, workers
         procs = [_start({"url": url, "seed": seed, "plans": str(path)}, events) for _ in range(workers)]
         finished = False
         try:
-            for proc in procs:
+            for proc in procs + procs:  # two units each: one loading while the next is generated
                 _assign(proc, todo)
             while left:
                 proc, event = events.get()
