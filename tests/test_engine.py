@@ -182,6 +182,9 @@ def test_interrupted_run_drops_its_scratch_database(server, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell's background job starts with SIGINT ignored, and Python then keeps it ignored: give the
+        # child Ctrl-C back, whoever launched the tests.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 60
     while time.time() < deadline and not mine():
