@@ -26,18 +26,30 @@ def add_parser(sub) -> None:
         "--no-values", action="store_true", help="drop most common values and histogram bounds of text-like columns"
     )
     prof.add_argument(
+        "--no-infer-references",
+        action="store_true",
+        help="do not infer undeclared references (order_items.order_id → orders.order_id by name and statistics)",
+    )
+    prof.add_argument(
+        "--reference",
+        metavar="CHILD.COL=PARENT.COL",
+        action="append",
+        default=[],
+        help="a reference the schema does not declare and the name rule misses (repeatable)",
+    )
+    prof.add_argument(
         "--top-queries", metavar="N", type=int, default=20, help="pg_stat_statements entries to keep (default 20)"
     )
 
 
 def command(args) -> int:
     _check(args)
-    values = not args.no_values
+    refs = dict(values=not args.no_values, infer_references=not args.no_infer_references, references=args.reference)
     if args.production_dsn:
         warn = lambda text: print(f"WARNING: {text}", file=sys.stderr)
-        profile = from_server(args.production_dsn, values=values, top_queries=args.top_queries, warn=warn)
+        profile = from_server(args.production_dsn, top_queries=args.top_queries, warn=warn, **refs)
     else:
-        profile = from_files(args.schema, args.statistics, args.rows, values=values)
+        profile = from_files(args.schema, args.statistics, args.rows, **refs)
     path = profile.write(args.output)
     print(describe(profile))
     print(f"profile: {path}")
@@ -52,6 +64,9 @@ def _check(args) -> None:
         raise BadInput("--statistics and --rows go with --schema; a server gives its own statistics")
     if args.top_queries < 0:
         raise BadInput(f"--top-queries {args.top_queries}: give 0 or more")
+    for given in args.reference:
+        if given.count("=") != 1 or not all("." in side for side in given.split("=")):
+            raise BadInput(f"--reference {given}: give CHILD_TABLE.COLUMN=PARENT_TABLE.COLUMN")
     for flag, name in (("--schema", args.schema), ("--statistics", args.statistics)):
         if name and not Path(name).is_file():
             raise BadInput(f"{flag} {name}: no such file; give pg_dump's output file")
@@ -68,4 +83,13 @@ def describe(profile: Profile) -> str:
         f"  {len(profile.tables)} tables, {len(columns)} columns ({analysed} with statistics), "
         f"{len(profile.queries)} queries",
     ]
-    return "\n".join(lines + [f"  {note}" for note in profile.holds.notes])
+    return "\n".join(lines + [f"  {note}" for note in profile.holds.notes] + reference_lines(profile))
+
+
+def reference_lines(profile: Profile) -> list[str]:
+    """The references the twin follows beyond the schema's foreign keys, one a line."""
+    found = profile.inferred_references
+    if found is None:
+        return []
+    lines = [f"  references beyond the schema's foreign keys: {len(found) or 'none'}"]
+    return lines + [f"    {r.table}.{r.column} → {r.parent_table}.{r.parent_column} ({r.evidence})" for r in found]

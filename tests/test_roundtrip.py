@@ -15,6 +15,7 @@ SCALE, SEED = 0.01, 42
 QUIET = dict(rate=0, warmup=0.2, cooldown=0.2)
 INCIDENTS = (
     "01_type_change_transaction_id/risky",  # text → bigint: the twin's ids are digit strings too
+    "02_foreign_key_on_inconsistent_data/risky",  # the twin draws order_items.order_id from the orders (inferred)
     "03_incompatible_change_under_traffic/risky",
     "05_script_fails_halfway/transactional",
 )
@@ -50,6 +51,11 @@ def test_the_twin_rehearses_like_the_original(twin, incident):
     original = run(path, scale=SCALE, seed=SEED, **QUIET)
     copy = run(path, profile=twin[0], scale=1.0, seed=SEED, **QUIET)
     assert _shape(copy) == _shape(original)
+
+
+def test_the_profile_infers_the_undeclared_order_reference(twin):
+    found = {(r["table"], r["column"], r["parent_table"]) for r in twin[1].manifest["inferred_references"]}
+    assert ("public.order_items", "order_id", "public.orders") in found
 
 
 def test_the_twin_keeps_the_statistics(twin):

@@ -2,7 +2,7 @@
 read-only session or from pg_dump files; the input of the generator for any schema."""
 
 from datagen.profile.files import from_files
-from datagen.profile.model import VERSION, Column, Holds, Profile, Query, Rates, Source, Table, load
+from datagen.profile.model import VERSION, Column, Holds, Profile, Query, Rates, Reference, Source, Table, load
 from datagen.profile.server import from_server
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "Profile",
     "Query",
     "Rates",
+    "Reference",
     "Source",
     "Table",
     "VERSION",

@@ -12,6 +12,7 @@ from pathlib import Path
 from common.errors import BadInput
 from datagen.profile.model import Column, Holds, Profile, Source, Table
 from datagen.profile.privacy import drop_values
+from datagen.profile.references import attach
 from datagen.profile.schemafile import read_schema
 from datagen.profile.statsfile import Statistics, read_statistics
 
@@ -19,10 +20,16 @@ ROWS_FORMAT = "TABLE=ROWS[,TABLE=ROWS…], e.g. orders=1000000,public.order_item
 
 
 def from_files(
-    schema: str | Path, statistics: str | Path | None = None, rows: str | dict | None = None, values: bool = True
+    schema: str | Path,
+    statistics: str | Path | None = None,
+    rows: str | dict | None = None,
+    values: bool = True,
+    infer_references: bool = True,
+    references: tuple[str, ...] = (),
 ) -> Profile:
     """The profile of the database `schema` (and `statistics`) were dumped from; BadInput in one line for
-    a file that is not pg_dump output or does not parse, statistics or --rows naming an unknown table."""
+    a file that is not pg_dump output or does not parse, statistics or --rows naming an unknown table.
+    References as in from_server."""
     parsed = read_schema(str(schema), _read(schema, "--schema"))
     counts = parse_rows(rows, set(parsed.tables)) if isinstance(rows, str) or rows is None else dict(rows)
     stats = read_statistics(str(statistics), _read(statistics, "--statistics"), parsed) if statistics else Statistics()
@@ -35,7 +42,8 @@ def from_files(
     names = " + ".join(Path(p).name for p in (schema, statistics) if p)
     version_num = stats.version_num
     source = Source("files", names, parsed.server_version, version_num)
-    return Profile(source, parsed.sql, tables, (), Holds(values, tuple(notes)))
+    profile = Profile(source, parsed.sql, tables, (), Holds(values, tuple(notes)))
+    return attach(profile, infer_references, references)
 
 
 def parse_rows(text: str | None, known: set[str]) -> dict[str, float]:

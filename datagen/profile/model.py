@@ -3,7 +3,9 @@
 The format is agreed between the profile reader and the generator (README, "Your database"): one UTF-8
 JSON object, `"format": "migration-rehearsal-profile"`, `"version": 1`. A reader refuses a profile of a
 newer version in one line: it cannot know what the newer fields mean. Fields it does not know in an
-older or equal version are ignored, so adding an optional field does not need a new version.
+older or equal version are ignored, so adding an optional field does not need a new version:
+`inferred_references` (datagen/profile/references.py) is such a field, absent from older profiles, which
+load with None (never looked for: the twin then draws those columns from their own statistics, as before).
 """
 
 from __future__ import annotations
@@ -116,6 +118,17 @@ class Query:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A column the schema does not declare a foreign key on whose values are a parent's keys."""
+
+    table: str  # schema-qualified child table
+    column: str
+    parent_table: str  # schema-qualified
+    parent_column: str  # its single-column primary or unique key
+    evidence: str  # why: "name; …" (inferred) or "given (--reference)"
+
+
+@dataclass(frozen=True)
 class Profile:
     """Schema and planner statistics of a production database; never one of its rows."""
 
@@ -127,6 +140,7 @@ class Profile:
     tool_version: str = field(default_factory=tool_version)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     version: int = VERSION
+    inferred_references: tuple[Reference, ...] | None = None  # None: an older profile, never looked for
 
     def table(self, qualified: str) -> Table:
         name = qualified if "." in qualified else f"public.{qualified}"
@@ -137,6 +151,8 @@ class Profile:
         data |= {"created_at": self.created_at, "source": asdict(self.source), "holds": asdict(self.holds)}
         data |= {"schema_sql": self.schema_sql, "tables": [asdict(t) for t in self.tables]}
         data["queries"] = [asdict(q) for q in self.queries]
+        if self.inferred_references is not None:  # an older profile keeps its JSON, and its twin its name
+            data["inferred_references"] = [asdict(r) for r in self.inferred_references]
         return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
     @classmethod
@@ -151,6 +167,7 @@ class Profile:
             tool_version=data.get("tool_version", "0+unknown"),
             created_at=data.get("created_at", ""),
             version=data["version"],
+            inferred_references=_references(data.get("inferred_references")),
         )
 
     def write(self, path: str | Path) -> Path:
@@ -193,6 +210,10 @@ def _table(data: dict) -> Table:
     fields_["rates"] = Rates(**_known(Rates, data.get("rates") or {}))
     fields_["columns"] = tuple(_column(c) for c in data.get("columns", ()))
     return Table(**fields_)
+
+
+def _references(data: list | None) -> tuple[Reference, ...] | None:
+    return None if data is None else tuple(Reference(**_known(Reference, r)) for r in data)
 
 
 def _query(data: dict) -> Query:

@@ -7,14 +7,23 @@ from collections.abc import Callable
 from datagen.profile import catalog, session
 from datagen.profile.model import Holds, Profile, Source
 from datagen.profile.privacy import drop_values
+from datagen.profile.references import attach
 from dbserver import dsn as dsnlib
 
 NO_STATISTICS = "columns without statistics (never analysed): {names}"
 
 
-def from_server(url: str, values: bool = True, top_queries: int = 20, warn: Callable[[str], None] = print) -> Profile:
+def from_server(
+    url: str,
+    values: bool = True,
+    top_queries: int = 20,
+    warn: Callable[[str], None] = print,
+    infer_references: bool = True,
+    references: tuple[str, ...] = (),
+) -> Profile:
     """Schema (pg_dump --schema-only), tables, column statistics and top queries of the database at `url`,
-    in a read-only session. A user that could write gets a warning through `warn`, not an error."""
+    in a read-only session. A user that could write gets a warning through `warn`, not an error.
+    `references` ("child.col=parent.col") and, when `infer_references`, undeclared ones (references.py)."""
     dsnlib.parse(url)
     with session.connect(url) as conn:
         warning = session.check_privileges(conn, url)
@@ -33,7 +42,8 @@ def from_server(url: str, values: bool = True, top_queries: int = 20, warn: Call
         notes.append(f"no values: most common values and histogram bounds of {dropped} text-like column(s) dropped")
     notes += [query_note or f"queries: top {len(queries)} of pg_stat_statements by calls"]
     source = Source("dsn", dsnlib.mask(url), version, version_num)
-    return Profile(source, schema_sql, tables, queries, Holds(values, tuple(n for n in notes if n)))
+    profile = Profile(source, schema_sql, tables, queries, Holds(values, tuple(n for n in notes if n)))
+    return attach(profile, infer_references, references)
 
 
 def _stats_note(tables) -> str | None:

@@ -29,7 +29,7 @@ def plans(conn: psycopg.Connection, profile: Profile, split: Split, scale: float
             continue  # a partitioned table's rows are its leaf partitions'; views hold none
         bound, root = catalog.partition(conn, table.qualified) if found[1] else (None, None)
         result[table.qualified] = _table_plan(conn, table, scale, unique, split, (bound, root))
-    _foreign_keys(result, split)
+    _foreign_keys(result, split, profile.inferred_references or ())
     for plan in result.values():
         for column in plan.columns:
             values.kind(column)  # an unknown type fails now, before anything is loaded
@@ -83,8 +83,14 @@ def _composite_keys(columns: list[ColumnPlan], keys: set[tuple[str, ...]], rows:
             by_name[key[-1]].composite = key
 
 
-def _foreign_keys(tables: dict[str, TablePlan], split: Split) -> None:
-    for owner, columns, parent_table, parent_columns in split.foreign:
+def _foreign_keys(tables: dict[str, TablePlan], split: Split, references) -> None:
+    """Declared foreign keys, then the profile's references (undeclared: values drawn alike, no constraint);
+    a column a foreign key already draws keeps its declared parent."""
+    declared = {(t, c[0]) for t, c, _, _ in split.foreign if len(c) == 1}
+    undeclared = [(r.table, (r.column,), r.parent_table, (r.parent_column,)) for r in references]
+    for owner, columns, parent_table, parent_columns in split.foreign + [
+        u for u in undeclared if (u[0], u[1][0]) not in declared
+    ]:
         for table in [t.name for t in tables.values() if owner in (t.name, t.root)]:
             _foreign_key(tables, split, table, columns, parent_table, parent_columns)
     for plan in tables.values():

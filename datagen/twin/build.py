@@ -104,6 +104,7 @@ def _build(server, building, name, profile, split, scale, seed, parallel, progre
         result = _manifest(server, conn, name, profile, plans, scale, seed, workers, seconds, table_seconds)
         result |= {"dirt": [asdict(d) for d, _ in targets], "dirt_achieved": achieved}
         result["stand_ins"] = split.stand_ins
+        result["inferred_references"] = [asdict(r) for r in profile.inferred_references or ()]
         result["plans"] = plan_shapes.compare(conn, profile.queries)  # generic plans: twin vs production
         conn.execute("INSERT INTO rehearsal_meta.manifest (manifest) VALUES (%s)", (Jsonb(result),))
     _checkpoint(server)

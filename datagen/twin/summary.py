@@ -99,7 +99,16 @@ def text(manifest: dict) -> str:
     if len(outside):
         lines += ["outside the bounds:", outside.drop(columns="within").to_string(index=False)]
     lines += _plans(manifest) + [""] + (stand_in_lines(manifest) or ["stand-ins: none"])
-    return "\n".join(lines)
+    return "\n".join(lines + reference_lines(manifest))
+
+
+def reference_lines(manifest: dict) -> list[str]:
+    """The references the twin drew from a parent's keys without a foreign key (the profile's)."""
+    found = manifest.get("inferred_references") or []
+    lines = [f"references beyond the schema's foreign keys: {len(found) or 'none'} (values drawn, no constraint)"]
+    return lines + [
+        f"  {r['table']}.{r['column']} → {r['parent_table']}.{r['parent_column']} ({r['evidence']})" for r in found
+    ]
 
 
 def _plans(manifest: dict) -> list[str]:
