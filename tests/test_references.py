@@ -11,7 +11,8 @@ import pytest
 import datagen
 import dbserver
 from common.errors import BadInput
-from datagen.profile import Profile, from_server
+from datagen.profile import Column, Profile, Source, Table, from_server
+from datagen.profile.references import attach
 from rehearse.cli import main
 
 SCHEMA = """
@@ -96,3 +97,28 @@ def test_the_command_line(source, tmp_path, capsys):
     assert main(["profile", "--production-dsn", source, "--reference", "notes.user_id", "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("FAILED: --reference notes.user_id") and err.count("\n") == 1
+
+
+def test_leaf_partitions_are_neither_parents_nor_children():
+    """pg_dump gives each leaf its own key: the root alone is the parent, and its references are the leaves'."""
+    schema = """
+    CREATE TABLE public.events (event_id bigint, category_id integer) PARTITION BY RANGE (event_id);
+    CREATE TABLE public.events_1 (event_id bigint, category_id integer);
+    ALTER TABLE ONLY public.events ATTACH PARTITION public.events_1 FOR VALUES FROM (0) TO (1000);
+    ALTER TABLE ONLY public.events ADD CONSTRAINT events_pkey PRIMARY KEY (event_id);
+    ALTER TABLE ONLY public.events_1 ADD CONSTRAINT events_1_pkey PRIMARY KEY (event_id);
+    CREATE TABLE public.categories (id integer NOT NULL);
+    ALTER TABLE ONLY public.categories ADD CONSTRAINT categories_pkey PRIMARY KEY (id);
+    CREATE TABLE public.tags (tag_id integer, event_id bigint);
+    """
+    two = ("event_id", "bigint", "category_id", "integer")
+    columns = {"events": two, "events_1": two, "categories": ("id", "integer"), "tags": ("event_id", "bigint")}
+    tables = tuple(
+        Table("public", name, columns=tuple(Column(n, t) for n, t in zip(cols[::2], cols[1::2])))
+        for name, cols in columns.items()
+    )
+    found = _pairs(attach(Profile(Source("files", "test"), schema, tables)))
+    assert found == {
+        "public.tags.event_id": "public.events.event_id",
+        "public.events.category_id": "public.categories.id",
+    }

@@ -7,7 +7,8 @@ table, or it is `<table, singular>_id` and that table's single-column key is `id
 family (integers, uuid, text); (4) its statistics agree: its distinct count is at most the parent's rows,
 and an integer column's MCVs and histogram bounds lie within the parent key's range (10 % slack either
 side: both come from samples). With no statistics to compare, the name decides. A declared foreign key always
-wins; a composite parent key is never a target. The twin draws such a column from the parent's keys, and adds
+wins; a composite parent key is never a target; a leaf partition is neither (its root's key and references
+stand for it). The twin draws such a column from the parent's keys, and adds
 no constraint (the schema stays the user's).
 """
 
@@ -31,11 +32,13 @@ SLACK = 0.10  # parent range widened by this share of its width, and its rows by
 def attach(profile: Profile, infer: bool = True, given: Iterable[str] = ()) -> Profile:
     """`profile` with its references: the ones `given` as "child.col=parent.col", then, when `infer`, the
     ones the name rule finds; a declared foreign key is never overridden."""
-    keys, foreign = _keys(profile.schema_sql)
+    keys, foreign, partitions = _keys(profile.schema_sql)
     found = [_given(profile, text, foreign) for text in given]
     if infer:
         taken = {(r.table, r.column) for r in found}
-        found += [r for r in _inferred(profile, keys, foreign) if (r.table, r.column) not in taken]
+        keys = {t: c for t, c in keys.items() if t not in partitions}  # the partitioned root stands for them
+        inferred = _inferred(profile, keys, foreign | {(t, "*") for t in partitions})
+        found += [r for r in inferred if (r.table, r.column) not in taken]
     return replace(profile, inferred_references=tuple(found))
 
 
@@ -49,7 +52,8 @@ def _inferred(profile: Profile, keys: dict[str, set[str]], foreign: set[tuple[st
     found = []
     for table in profile.tables:
         for column in table.columns:
-            if (table.qualified, column.name) in foreign or column.name in keys.get(table.qualified, ()):
+            skip = {(table.qualified, column.name), (table.qualified, "*")} & foreign
+            if skip or column.name in keys.get(table.qualified, ()):
                 continue
             parents = {p for p in by_name.get(column.name, ()) if p[0] != table.qualified}
             if len(parents) == 1:
@@ -142,14 +146,19 @@ def _column_of(profile: Profile, dotted: str) -> tuple[str, str]:
     return found.qualified, column
 
 
-def _keys(schema_sql: str) -> tuple[dict[str, set[str]], set[tuple[str, str]]]:
-    """Single-column primary/unique keys per table, and every (table, column) in a foreign key."""
+def _keys(schema_sql: str) -> tuple[dict[str, set[str]], set[tuple[str, str]], set[str]]:
+    """Single-column primary/unique keys per table, every (table, column) in a foreign key, and the leaf
+    partitions (their root's references are theirs in the twin)."""
     text = "\n".join(line for line in schema_sql.splitlines() if not line.startswith("\\"))
     keys: dict[str, set[str]] = {}
     foreign: set[tuple[str, str]] = set()
+    partitions: set[str] = set()
     for statement in pglast.parse_sql(text):
         node = statement.stmt
+        if isinstance(node, ast.CreateStmt) and node.partbound is not None:
+            partitions.add(_name(node.relation))
         if isinstance(node, ast.AlterTableStmt):
+            partitions.update(_name(c.def_.name) for c in node.cmds if c.subtype == AlterTableType.AT_AttachPartition)
             constraints = [c.def_ for c in node.cmds if c.subtype == AlterTableType.AT_AddConstraint]
         elif isinstance(node, ast.CreateStmt):
             constraints = _inline(node)
@@ -162,7 +171,7 @@ def _keys(schema_sql: str) -> tuple[dict[str, set[str]], set[tuple[str, str]]]:
             continue
         for con in constraints:
             _constraint(_name(node.relation), con, keys, foreign)
-    return keys, foreign
+    return keys, foreign, partitions
 
 
 def _inline(node: ast.CreateStmt) -> list:
