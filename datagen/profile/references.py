@@ -76,7 +76,8 @@ def _evidence(profile: Profile, table: Table, column: Column, parent_table: str,
     distinct = column.n_distinct if column.n_distinct is None or column.n_distinct >= 0 else None
     if column.n_distinct is not None and column.n_distinct < 0:
         distinct = -column.n_distinct * max(0.0, table.reltuples)
-    if distinct is not None and parent.reltuples >= 0 and distinct > parent.reltuples * (1 + SLACK) + 1:
+    distinct = distinct if parent.reltuples >= 0 else None  # an unknown parent size checks nothing
+    if distinct is not None and distinct > parent.reltuples * (1 + SLACK) + 1:
         return None
     inside = _within(column, key) if _family(column.type) == "int" else None
     if inside is False:
