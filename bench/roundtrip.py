@@ -45,11 +45,6 @@ NOTES = """
   incidents), so the twin draws each id from the orders' keys and the foreign key validates on both. Without
   the inference (`rehearse profile --no-infer-references`) it failed on the twin alone, with 23503: its
   ids came from the column's histogram and some named no order.
-- 04 (an UPDATE of every `orders` row) ran faster on the twin. The twin's `orders.customer_id` has the
-  original's correlation (0.48 against 0.52; it was loaded fully sorted, 0.91, before ordered columns
-  were mixed, and this ratio was 0.56 then), but it gets it from half its rows in order and half
-  scattered, where the original's ids are random within a range that grows with time; most likely the twin's inserts
-  into `(customer_id, created_at)` are more local. Statistics say no more than the correlation.
 """.strip().splitlines()
 MIGRATIONS = HERE.parent / "migrations"
 
@@ -188,6 +183,7 @@ def report(scale, profiled, built, columns, tables, rehearsed) -> list[str]:
         lines
         + [""]
         + rehearsed
+        + ["", *NOTES]
         + ["", f"Ran on a shared 2-core machine (load average {os.getloadavg()[0]:.1f} at the end)."]
     )
 
