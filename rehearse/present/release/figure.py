@@ -66,7 +66,7 @@ def _worst(ax, release: dict, results: dict) -> None:
     ax.set_xlabel("seconds since traffic start (s); grey: migration statements (#index)")
     ax.set_ylabel("transaction latency (ms, log scale)")
     name = next(m["name"] for m in release["migrations"] if m.get("run_id") == run_id)
-    ax.set_title(f"Worst moment: {name} (longest transaction {y.max():,.0f} ms)")
+    ax.set_title(f"Worst moment: {name}\n(longest transaction {y.max():,.0f} ms)")
     ax.legend(loc="upper left", fontsize=8)
 
 

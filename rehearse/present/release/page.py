@@ -73,7 +73,7 @@ def _decision(release: dict) -> str:
 def _summary(release: dict) -> str:
     head = (
         "<tr><th>#</th><th>migration</th><th>verdict</th><th>outcome</th><th>longest lock hold (projected)</th>"
-        "<th>blocked tx</th><th>p99 before → during</th><th>errors during</th><th>rollback</th>"
+        "<th>delayed tx</th><th>blocked tx</th><th>p99 before → during</th><th>errors during</th><th>rollback</th>"
         "<th>compatibility breaks</th><th>report</th></tr>"
     )
     return (
@@ -94,6 +94,7 @@ def _row(number: int, m: dict) -> str:
         str(m.get("verdict", "")).upper(),
         m.get("outcome", ""),
         f"{human_ms(hold)} (≈ {human_ms(projected)})",
+        sum(s.get("delayed_app_tx") or 0 for s in statements),
         sum(s.get("blocked_app_tx") or 0 for s in statements),
         p99,
         (load.get("during") or {}).get("errors", 0),
@@ -113,7 +114,7 @@ def _row(number: int, m: dict) -> str:
 def _details(number: int, m: dict) -> str:
     head = (
         "<tr><th>#</th><th>where</th><th>statement</th><th>verdict</th><th>lock</th><th>hold measured</th>"
-        "<th>hold projected (interval)</th><th>duration projected (interval)</th><th>blocked tx</th>"
+        "<th>hold projected (interval)</th><th>duration projected (interval)</th><th>delayed tx</th><th>blocked tx</th>"
         "<th>rewrite</th><th>scan</th><th>why</th></tr>"
     )
     rows = "".join(_statement(s) for s in m.get("statements", []))
@@ -130,13 +131,14 @@ def _statement(s: dict) -> str:
     duration = _interval(p.get("duration_ms"), p.get("low_ms"), p.get("high_ms"))
     cells = [
         s.get("index"),
-        f"{s.get('source') or ''}:{s.get('line') or ''}",
+        f"{Path(s.get('source') or '').name}:{s.get('line') or ''}",  # the heading names the migration
         " ".join(str(s.get("sql", "")).split())[:160],
         str(s.get("verdict", "")).upper(),
         s.get("strongest_lock") or "",
         human_ms(s.get("lock_hold_ms") or 0),
         hold,
         duration,
+        s.get("delayed_app_tx") or 0,
         s.get("blocked_app_tx") or 0,
         "yes" if s.get("rewrote") else "",
         "yes" if s.get("scanned") else "",
