@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,8 +21,8 @@ from rehearse.present import frontpage
 from rehearse.present.release import page as release_page
 from rehearse.verdicts.review import review
 from rehearse.verdicts.verbs import judge
+from tests.browser import CHROMIUM, dump_dom
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 EVIL = "<img src=x onerror=alert(1)>"
 FAST = dict(scale=0.001, rate=50, warmup=0.7, cooldown=0.5)
 RISKY = "BEGIN;\nLOCK TABLE orders IN ACCESS EXCLUSIVE MODE;\nSELECT pg_sleep(0.6);\nCOMMIT;\n"
@@ -132,20 +131,6 @@ def test_hostile_names_are_escaped(built):
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 def test_chromium_renders_the_page_with_no_element_from_a_name(built):
     index, done = built
-    with tempfile.TemporaryDirectory() as profile:
-        dom = subprocess.run(
-            [
-                CHROMIUM,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                f"--user-data-dir={profile}",
-                "--dump-dom",
-                index.as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        ).stdout
+    dom = dump_dom(index)
     assert dom.count("<img") == 2 and 'src="x"' not in dom
     assert done.release["decision"].upper() in dom and "Incidents" in dom

@@ -21,10 +21,10 @@ from common.paths import project_root
 from rehearse.measure.result import load
 from rehearse.sql.release import parts
 from rehearse.verdicts import decision
+from tests.browser import CHROMIUM, dump_dom
 
 ROOT = project_root()
 EXAMPLE = ROOT / "migrations" / "release_example"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FAST = ["--scale", "0.001", "--rate", "50", "--warmup", "1", "--cooldown", "1", "--no-report"]
 CHANGELOG = """--liquibase formatted sql
 
@@ -173,21 +173,7 @@ def test_report_rebuilds_the_release_page_from_the_saved_review(ci_run):
     text = page.read_text()
     assert "NO-GO" in text and "Sign-off" in text and "data:image/png;base64," in text and "<script" not in text
     if CHROMIUM:
-        with tempfile.TemporaryDirectory() as profile:
-            dom = subprocess.run(
-                [
-                    CHROMIUM,
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    f"--user-data-dir={profile}",
-                    "--dump-dom",
-                    page.as_uri(),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=120,
-            ).stdout
+        dom = dump_dom(page)
         assert "NO-GO" in dom and "V2__index_note" in dom and dom.count("<img") == 1
 
 
