@@ -29,7 +29,9 @@ def _numbers(result) -> dict:
         blocked=sum(st["blocked_app_tx"] for st in s["statements"]) > 0,
         # open loop: every transaction due during the hold waits, not only those seen in the server
         delayed=s["delayed_app_tx"] > s["blocked_app_tx"],
-        slower=w["during"]["p99_ms"] > w["before"]["p99_ms"],
+        # the transactions queued behind the lock wait longer than any normal one (a p99 of ~200 transactions
+        # before is its 2nd slowest, which one hiccup of the machine can push past the during phase's p99)
+        slower=w["during"]["max_ms"] > w["before"]["p99_ms"],
         errors_during=w["during"]["errors"] > 0,
     )
 
