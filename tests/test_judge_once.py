@@ -57,5 +57,6 @@ def test_a_caller_changing_its_frame_changes_nothing_for_the_next(run_id):
     result = rehearse.load(run_id)
     before = timeline.blocking(result).copy(deep=True)
     timeline.blocked_transactions(result)  # adds a column to the blocking frame it computes from
-    timeline.blocking(result)["pid"] = -1
+    mine = timeline.blocking(result)
+    mine["pid"] = -1  # through a name: pandas warns on (and would skip) a chained assignment to a call
     assert timeline.blocking(result).equals(before)
