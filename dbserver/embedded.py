@@ -61,7 +61,8 @@ def _configure(url: str, server) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         for name, value in SETTINGS.items():
             conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
-    pg_ctl(["-w", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=60)
+    # -l: the log stays in pgdata/log (a plain restart would send it to pg_ctl's own, temporary, output)
+    pg_ctl(["-w", "-l", str(server.log), "restart"], pgdata=server.pgdata, user=server.system_user, timeout=60)
     server.ensure_postgres_running()
 
 

@@ -11,6 +11,7 @@ from rehearse.analysis.timeline import (
     errors_by_kind,
     latency_by_phase,
     lock_spans,
+    lock_wait_source,
     lock_waits,
     phase_of,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "errors_by_kind",
     "latency_by_phase",
     "lock_spans",
+    "lock_wait_source",
     "lock_waits",
     "phase_of",
 ]

@@ -26,7 +26,7 @@ def _impact(result) -> pd.DataFrame:
 
 def _impact_table(result, delayed: pd.DataFrame) -> pd.DataFrame:
     spans = analysis.lock_spans(result)
-    waits = analysis.lock_waits(result)
+    waits, wait_source = analysis.lock_waits(result), analysis.lock_wait_source(result)
     blocked = analysis.blocked_transactions(result)
     rows = []
     for stmt in result.statements.sort_values("index").itertuples():
@@ -47,6 +47,7 @@ def _impact_table(result, delayed: pd.DataFrame) -> pd.DataFrame:
                 strongest_lock=lockmodes.strongest(seen["mode"]) if len(seen) else None,
                 locks_expected_only=bool(len(seen)) and bool((seen["seen"] == "expected").all()),
                 lock_wait_ms=float(waits.get(stmt.index, 0.0)),
+                lock_wait_source=wait_source.get(stmt.index, "sampler"),  # 'server log': exact, else sampled
                 lock_hold_ms=float(seen["hold_ms"].max()) if len(seen) else 0.0,  # the longest single hold
                 lock_hold_count=int(seen["tx"].nunique()) if len(seen) else 0,  # one per transaction holding
                 **delays.figures(delayed[delayed["index"] == stmt.index]),

@@ -18,17 +18,49 @@ PHASES = ("before", "during", "after")
 @once
 def lock_spans(result) -> pd.DataFrame:
     """Each lock the migration held: statement index, relation, mode, start, end, hold_ms, how it was seen."""
-    return spans.lock_spans(result, lock_waits(result, final_attempt=True))
+    return spans.lock_spans(result, _grant_waits(result))
+
+
+def _grant_waits(result) -> pd.Series:
+    """Per statement: ms from its start to its table locks' grant. The server's logged waits for relation
+    locks where it logged them (a wait for a row lock comes after the table lock), else the sampler's."""
+    logged = _logged(result, "relation_wait_logged_ms")
+    return logged.combine_first(lock_waits(result, final_attempt=True))
+
+
+def _logged(result, column: str) -> pd.Series:
+    """Per statement index: the server's logged waits (rehearse.measure.lock_log), where they were read."""
+    statements = result.statements
+    if column not in statements:  # runs saved before the log was read
+        return pd.Series(dtype=float)
+    return statements.set_index("index")[column].dropna().astype(float)
+
+
+def lock_wait_source(result) -> pd.Series:
+    """Per statement index: where its `lock_wait_ms` came from: 'server log' or 'sampler'."""
+    logged = _logged(result, "lock_wait_logged_ms")
+    return pd.Series({i: "server log" if i in logged.index else "sampler" for i in result.statements["index"]})
 
 
 @once
 def lock_waits(result, final_attempt: bool = False) -> pd.Series:
-    """Per statement index: ms the migration waited for its own locks (from the sampler's non-granted rows).
+    """Per statement index: ms the migration waited for its own locks.
 
-    Over all attempts of a retried statement by default; `final_attempt` for the wait before its locks
+    Exact where the server logged them (the final attempt's); else from the sampler's non-granted rows:
+    over all attempts of a retried statement by default, `final_attempt` for the wait before its locks
     were finally granted. The grant lies between the last tick that saw the wait and the first that saw
     the backend past it, or the statement's end (server's clock) when it ended before the next tick.
     """
+    sampled = _sampled_waits(result, final_attempt)
+    logged = _logged(result, "lock_wait_logged_ms")
+    if not final_attempt and "attempts" in result.statements:  # the log holds the last attempt's waits only
+        retried = set(result.statements.loc[result.statements["attempts"] > 1, "index"])
+        logged = logged[~logged.index.isin(retried)]
+    return logged.combine_first(sampled)
+
+
+def _sampled_waits(result, final_attempt: bool) -> pd.Series:
+    """The sampler's estimate of lock_waits."""
     pid, interval = result.migration_pid, result.manifest.config.sample_interval
     waiting = result.locks[(result.locks["pid"] == pid) & ~result.locks["granted"]]
     past = _ticks_not_waiting(result)
@@ -137,15 +169,19 @@ def _running_statement(result):
 def blocked_transactions(result) -> pd.DataFrame:
     """Per application transaction that was blocked: ms blocked and the statement blamed.
 
-    A wait starts at its `pg_locks.waitstart` (server's clock; the first sample that saw it before 14) and
-    ends at the release of the statement blamed when that falls before the next tick, else one interval
-    after the last sample that saw it; never after the transaction's end.
+    A wait starts at its `pg_locks.waitstart` (server's clock; the first sample that saw it before 14). It
+    ends at the release of the statement blamed when that statement still held its locks at the last sample
+    that saw the wait and no later tick saw the backend past it (a tick the sampler lost under load says
+    nothing); else one interval after that sample, or at the tick that saw it past. Never after the
+    transaction's end.
     """
     interval = result.manifest.config.sample_interval
     blocked = blocking(result)
     blocked["waitstart"] = _waitstarts(result, blocked)
     released = lock_spans(result).groupby("index")["end"].max() if len(blocked) else pd.Series(dtype=float)
     work = result.workload.reset_index(names="tx")
+    activity = result.activity
+    free = activity[activity["wait_event_type"] != "Lock"].groupby("pid")["t"].apply(np.sort)
     rows = []
     for pid, samples in blocked.groupby("pid"):
         samples = samples.sort_values("t", kind="stable")
@@ -159,12 +195,21 @@ def blocked_transactions(result) -> pd.DataFrame:
             if hi > lo:
                 index = int(samples["index"].iloc[lo:hi].mode().iloc[0])
                 began = np.nanmin([samples["waitstart"].iloc[lo:hi].min(), times[lo]])
-                ended = min(times[hi - 1] + interval, tx.end)
-                if times[hi - 1] <= released.get(index, np.nan) < ended:
-                    ended = released[index]
+                past = free.get(pid, np.empty(0))
+                ended = _wait_end(times[hi - 1], released.get(index, np.nan), past, interval, tx.end)
                 row = dict(tx=tx.tx, kind=tx.kind, pid=pid, blocked_ms=(ended - began) * 1000, index=index)
                 rows.append(row | dict(ok=tx.ok))
     return pd.DataFrame(rows, columns=["tx", "kind", "pid", "blocked_ms", "index", "ok"])
+
+
+def _wait_end(last: float, release: float, past: np.ndarray, interval: float, tx_end: float) -> float:
+    """When a wait last seen at `last` ended (see blocked_transactions); `past`: the backend's ticks not
+    waiting for a lock, sorted."""
+    i = np.searchsorted(past, last, side="right")
+    seen_past = past[i] if i < len(past) else np.inf
+    if last <= release < seen_past:
+        return min(release, tx_end)
+    return min(last + interval, seen_past, tx_end)
 
 
 def _waitstarts(result, blocked: pd.DataFrame) -> pd.Series:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from dataclasses import dataclass, field
 
 import psycopg
 
-from rehearse.measure import catalog, extensions, server_clock
-from rehearse.sql.secrets import mask
+from rehearse.measure import catalog, extensions, lock_log, server_clock
+from rehearse.measure.records import StatementRecord, record_for, reset
 
 APPLICATION_NAME = "rehearsal-migration"
 # An injected failure raises where statement k would have run: the transaction it belongs to is aborted
@@ -18,39 +17,6 @@ APPLICATION_NAME = "rehearsal-migration"
 INJECTED = (
     "DO $$ BEGIN RAISE EXCEPTION 'injected failure at statement {index} (--fail-at)' USING ERRCODE = 'P0001'; END $$"
 )
-
-
-@dataclass
-class StatementRecord:
-    """What one statement did: timing, outcome, the locks it newly holds, rewrites, scans, WAL."""
-
-    index: int
-    sql: str
-    phase: str  # up | down
-    kind: str
-    transaction: int
-    source: str
-    line: int
-    status: str = "not_run"  # ok | failed | skipped (its transaction failed) | not_run
-    start: float | None = None
-    end: float | None = None
-    tx_end: float | None = None  # when the locks it took were released (commit, rollback, or its own end)
-    tx_outcome: str | None = None  # commit | rollback
-    rows: int | None = None
-    sqlstate: str | None = None
-    error: str | None = None
-    locks: list[dict] = field(default_factory=list)  # [{relation, relkind, mode, own, renamed_to}] newly held
-    created: list[str] = field(default_factory=list)  # relations it created (no other session can see them)
-    renamed_from: list[str] = field(default_factory=list)  # names relations had before it renamed them …
-    renamed_to: list[str] = field(default_factory=list)  # … and the names they have after it
-    rewritten: list[str] = field(default_factory=list)  # relations whose file node changed
-    scanned: list[str] = field(default_factory=list)  # tables read (nearly) in full
-    size_delta_bytes: int = 0
-    dead_tuples: int = 0
-    wal_bytes: int = 0
-    attempts: int = 1  # > 1 when lock timeouts were retried (start is the first attempt's)
-    final_start: float | None = None  # start of the last attempt: its locks are held from there
-    ran_as: str | None = None  # the role it ran as; 'superuser <name>' on the untrusted-extension path
 
 
 class MigrationExecutor:
@@ -74,7 +40,9 @@ class MigrationExecutor:
         self.fail_after, self.fail_mode = fail_after, fail_mode
         self.server, self.dbname, self.confined = server, dbname, login is not None
         login = login or server
-        self.conn = psycopg.connect(login.url(dbname), autocommit=True, application_name=APPLICATION_NAME)
+        with lock_log.armed(server, dbname, login) as log_file:  # the server logs its lock waits exactly
+            self.conn = psycopg.connect(login.url(dbname), autocommit=True, application_name=APPLICATION_NAME)
+        self.lock_log = lock_log.LockWaitLog.attach(log_file, self.conn)
         self.role = self.conn.info.user
         if lock_timeout_ms:
             self.conn.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
@@ -97,7 +65,7 @@ class MigrationExecutor:
         failed = False
         with _interrupter(self, phase):
             for unit in migration.transactions():
-                unit_records = [_record_for(stmt, phase, first_index - 1) for stmt in unit]
+                unit_records = [record_for(stmt, phase, first_index - 1) for stmt in unit]
                 records.extend(unit_records)
                 if not failed and not self.conn.broken:
                     failed = not self._run_unit(unit, unit_records)
@@ -124,7 +92,7 @@ class MigrationExecutor:
                 break
             time.sleep(self.retry_pause_s * attempt)
             for rec in records:
-                _reset(rec)
+                reset(rec)
         for rec, start in zip(records, first_starts):
             rec.attempts, rec.final_start = attempt, rec.start
             rec.start = start if start is not None else rec.start
@@ -229,6 +197,7 @@ class MigrationExecutor:
             rec.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         rec.end = edges.get("end", time.time())
         rec.start = edges.get("start", rec.start)
+        lock_log.record(self.lock_log, rec)
         return rec.status == "ok"
 
     def _send(self, sql: str, edges: dict):
@@ -271,30 +240,3 @@ def _interrupter(executor: MigrationExecutor, phase: str):
         yield
     finally:
         timer.cancel()
-
-
-def _reset(rec: StatementRecord) -> None:
-    """Back to not-run, keeping what identifies the statement."""
-    fresh = StatementRecord(
-        index=rec.index,
-        sql=rec.sql,
-        phase=rec.phase,
-        kind=rec.kind,
-        transaction=rec.transaction,
-        source=rec.source,
-        line=rec.line,
-    )
-    rec.__dict__.update(fresh.__dict__)
-
-
-def _record_for(stmt, phase: str, offset: int) -> StatementRecord:
-    transaction = stmt.transaction + (offset if stmt.transaction else 0)
-    return StatementRecord(
-        index=stmt.index + offset,
-        sql=mask(stmt.sql),  # what is shown and saved; the connection runs stmt.sql
-        phase=phase,
-        kind=stmt.kind,
-        transaction=transaction,
-        source=stmt.source,
-        line=stmt.line,
-    )
