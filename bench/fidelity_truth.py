@@ -30,20 +30,23 @@ _SQL_MODE = {"AccessExclusiveLock": "ACCESS EXCLUSIVE", "ExclusiveLock": "EXCLUS
 
 def grant_block(table: str, mode: str) -> str:
     """The migration's first statement: take `mode` on `table` and report the grant on the server's clock."""
-    stamps = "extract(epoch FROM clock_timestamp()) || ' ' || extract(epoch FROM statement_timestamp())"
+    stamps = "extract(epoch FROM clock_timestamp()) || ' ' || extract(epoch FROM statement_timestamp()) || ' ' || asked"
     return (
-        f"DO $$ BEGIN LOCK TABLE {table} IN {_SQL_MODE[mode]} MODE; PERFORM pg_notify('{CHANNEL}', {stamps}); END $$;"
+        "DO $$ DECLARE asked float8 := extract(epoch FROM clock_timestamp()); "
+        f"BEGIN LOCK TABLE {table} IN {_SQL_MODE[mode]} MODE; PERFORM pg_notify('{CHANNEL}', {stamps}); END $$;"
     )
 
 
 @dataclass
 class Truth:
-    """Server-clock epochs: the migration's LOCK received, granted; the lock released to the probe."""
+    """Server-clock epochs: the migration's statement received, its LOCK asked for and granted; the lock
+    released to the probe."""
 
     received: float
     granted: float
     released: float
     probe_queued: bool  # False when the probe came too late to queue: `released` is then only an upper bound
+    requested: float | None = None  # the LOCK's start inside the statement (after parsing, planning it)
 
     @property
     def hold_ms(self) -> float:
@@ -51,7 +54,13 @@ class Truth:
 
     @property
     def wait_ms(self) -> float:
+        """From the statement's arrival to the grant: the lock wait and the work before the LOCK."""
         return (self.granted - self.received) * 1000
+
+    @property
+    def lock_wait_ms(self) -> float:
+        """The LOCK's own wait: from its start to the grant."""
+        return (self.granted - self.requested) * 1000
 
 
 class Probe:
@@ -60,7 +69,8 @@ class Probe:
 
     def __init__(self, server, table: str = "orders", mode: str = "AccessExclusiveLock", timeout: float = 300.0):
         self.server, self.table, self.mode, self.timeout = server, table, mode, timeout
-        self._grant: tuple[float, float] | None = None
+        self.since = time.time()
+        self._grant: tuple[float, ...] | None = None
         self._release: tuple[float, bool] | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._main, name="fidelity-probe", daemon=True)
@@ -76,13 +86,13 @@ class Probe:
             raise RuntimeError(f"fidelity probe failed: {self._error}") from self._error
         if self._grant is None or self._release is None:
             raise RuntimeError("fidelity probe: the migration's lock or its notification was never seen")
-        (granted, received), (released, queued) = self._grant, self._release
-        return Truth(received=received, granted=granted, released=released, probe_queued=queued)
+        (granted, received, requested), (released, queued) = self._grant, self._release
+        return Truth(received, granted, released, queued, requested)
 
     def _main(self) -> None:
         try:
             deadline = time.time() + self.timeout
-            pid, dbname = self._find_migration(deadline)
+            pid, dbname = find_migration(self.server, deadline, self.since)
             with self.server.connect(dbname, autocommit=True, application_name="fidelity-probe") as conn:
                 conn.add_notify_handler(self._on_notify)
                 conn.execute(f"LISTEN {CHANNEL}")
@@ -95,20 +105,7 @@ class Probe:
             self._error = exc
 
     def _on_notify(self, notify) -> None:
-        granted, received = (float(x) for x in notify.payload.split())
-        self._grant = (granted, received)
-
-    def _find_migration(self, deadline: float) -> tuple[int, str]:
-        """The migration's backend: the executor connects before traffic starts, so this is unhurried."""
-        with self.server.connect("postgres", autocommit=True, application_name="fidelity-probe") as conn:
-            while time.time() < deadline:
-                row = conn.execute(
-                    "SELECT pid, datname FROM pg_stat_activity WHERE application_name = %s", (MIGRATION_APP,)
-                ).fetchone()
-                if row:
-                    return row
-                time.sleep(0.02)
-        raise TimeoutError("no migration backend appeared")
+        self._grant = tuple(float(x) for x in notify.payload.split())
 
     def _wait_for_grant(self, conn, pid: int, deadline: float) -> None:
         query = (
@@ -135,8 +132,62 @@ class Probe:
         return acquired, acquired - sent > 0.001  # a probe that waited under 1 ms was not queued
 
 
-def rehearse_with_truth(sql: str, mode: str = "AccessExclusiveLock", table: str = "orders", **options) -> dict:
-    """Rehearse `grant_block(table, mode)` + `sql` with a probe beside it: the tool's figures and the truths."""
+def find_migration(server, deadline: float, since: float) -> tuple[int, str]:
+    """The migration's backend: the executor connects before traffic starts, so this is unhurried. Only one
+    that connected after `since` (epoch) to a run's scratch copy: not the last run's, going."""
+    with server.connect("postgres", autocommit=True, application_name="fidelity-probe") as conn:
+        while time.time() < deadline:
+            row = conn.execute(
+                "SELECT pid, datname FROM pg_stat_activity WHERE application_name = %s "
+                "AND backend_start >= to_timestamp(%s) AND datname LIKE 'rehearsal\\_run\\_%%'",
+                (MIGRATION_APP, since),
+            ).fetchone()
+            if row:
+                return row
+            time.sleep(0.02)
+    raise TimeoutError("no migration backend appeared")
+
+
+class Blocker:
+    """A lock wait of known, short length for the migration: holds ACCESS SHARE on the table from before the
+    migration starts until `hold_s` after its LOCK is seen waiting (polled every 0.5 ms)."""
+
+    def __init__(self, server, table: str = "orders", hold_s: float = 0.003, timeout: float = 300.0):
+        self.server, self.table, self.hold_s, self.timeout = server, table, hold_s, timeout
+        self.since = time.time()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="fidelity-blocker", daemon=True)
+
+    def start(self) -> Blocker:
+        self._thread.start()
+        return self
+
+    def join(self) -> None:
+        self._thread.join(self.timeout)
+        if self.error is not None:
+            raise RuntimeError(f"fidelity blocker failed: {self.error}") from self.error
+
+    def _main(self) -> None:
+        try:
+            deadline = time.time() + self.timeout
+            pid, dbname = find_migration(self.server, deadline, self.since)
+            with self.server.connect(dbname, autocommit=True, application_name="fidelity-blocker") as conn:
+                conn.execute("BEGIN")
+                conn.execute(f"LOCK TABLE {self.table} IN ACCESS SHARE MODE")
+                waiting = "SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted AND relation = %s::regclass"
+                while not conn.execute(waiting, (pid, self.table)).fetchone() and time.time() < deadline:
+                    time.sleep(0.0005)
+                time.sleep(self.hold_s)
+                conn.execute("COMMIT")
+        except BaseException as exc:  # noqa: BLE001 — handed to the caller by join()
+            self.error = exc
+
+
+def rehearse_with_truth(
+    sql: str, mode: str = "AccessExclusiveLock", table: str = "orders", blocker_s: float | None = None, **options
+) -> dict:
+    """Rehearse `grant_block(table, mode)` + `sql` with a probe beside it: the tool's figures and the truths.
+    `blocker_s`: make the migration's LOCK wait that long (plus the blocker's reaction) for a Blocker first."""
     import dbserver
     from rehearse import run
     from rehearse.analysis.summary import summary
@@ -145,9 +196,13 @@ def rehearse_with_truth(sql: str, mode: str = "AccessExclusiveLock", table: str 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "truth.sql"
         path.write_text(grant_block(table, mode) + "\n" + sql + "\n")
-        probe = Probe(dbserver.open_server(), table, mode).start()
+        server = dbserver.open_server()
+        blocker = Blocker(server, table, blocker_s).start() if blocker_s is not None else None
+        probe = Probe(server, table, mode).start()
         result = run(path, **options)
         truth = probe.result()
+        if blocker:
+            blocker.join()
     first = summary(result)["statements"][0]  # the grant block: the statement that took the lock
     span = lock_spans(result)
     span = span[(span["index"] == first["index"]) & (span["relation"] == f"public.{table}") & (span["mode"] == mode)]
