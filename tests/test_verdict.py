@@ -212,6 +212,14 @@ def test_failed_migration_is_red_with_its_sqlstate():
     assert "23503 (foreign_key_violation)" in v.reasons[0]
 
 
+def test_a_deadlocked_migration_says_production_may_pick_another_victim():
+    v = judge(summary(status="failed", error=dict(sqlstate="40P01", message="deadlock detected")))
+    assert v.level == "red" and "40P01 (deadlock_detected)" in v.reasons[0]
+    assert "victim may differ in production" in v.reasons[0]
+    other = judge(summary(status="failed", error=dict(sqlstate="23503", message="violates foreign key")))
+    assert "victim" not in other.reasons[0]
+
+
 def test_projection_to_production_size_raises_the_level():
     projection = {1: dict(rows=10_000_000, duration_ms=30_000.0, low_ms=20_000.0, high_ms=45_000.0, model="linear")}
     v = judge(summary(lock_hold_ms=50), projection=projection)

@@ -1,8 +1,17 @@
 """The application's own error background: SQLSTATEs it already failed with before the migration started,
 at a share of its transactions at least half the share during and after it (a replayed INSERT's sampled
-unique value colliding, 23505). Those failures are not something the migration did to the application."""
+unique value colliding, 23505). Those failures are not something the migration did to the application.
+Also which side of a deadlock the rehearsal shows aborted, and why production may differ."""
 
 from __future__ import annotations
+
+# The migration's session checks its waits for deadlocks after 1 ms (rehearse.measure.lock_log), so the
+# victim a rehearsal shows may not be the one production would pick.
+DEADLOCK_VICTIM = (
+    " (the deadlock is real; its victim may differ in production: on a server the tool started, the"
+    " migration's lock waits are checked for deadlocks after 1 ms to time them exactly, while production"
+    " checks every backend after deadlock_timeout, 1 s by default, and aborts the one that began waiting first)"
+)
 
 
 def background_states(data: dict, after_phases: tuple[str, ...]) -> set:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from common.text import human_ms
 from rehearse.sql import locks as lockmodes
-from rehearse.verdicts.background import background_states
+from rehearse.verdicts.background import DEADLOCK_VICTIM, background_states
 from rehearse.verdicts.base import Hit, Thresholds
 from rehearse.verdicts.rules_static import holds_access_exclusive
 
@@ -171,7 +171,8 @@ def _failed(ctx: Context, s: dict) -> list[Hit]:
         Hit(
             "R009-migration-failed",
             ctx.thresholds.migration_failed,
-            f"failed with {condition(error.get('sqlstate'))}: {error.get('message')}",
+            f"failed with {condition(error.get('sqlstate'))}: {error.get('message')}"
+            + (DEADLOCK_VICTIM if error.get("sqlstate") == "40P01" else ""),
             s["index"],
             detail=dict(sqlstate=error.get("sqlstate")),
         )
