@@ -7,7 +7,7 @@ and then rehearsed at the large scale. Reported per case: the duration of its he
 lock hold of its longest-held lock, predicted (with the 90 % interval) against measured. Target: ±25 %.
 
     .venv/bin/python bench/extrapolation.py [--scales 0.01,0.03,0.1] [--production-scale 1] [--repeat 1]
-        [--cases 1,3] [--save | --append "heading"]
+        [--cases 1,3] [--note "run conditions"] [--save | --append "heading"]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import datagen  # noqa: E402
 import dbserver  # noqa: E402
 from rehearse import run
 from rehearse.analysis.summary import statement_impact
-from rehearse.extrapolate import cache, sort
+from rehearse.extrapolate import busy, cache, sort
 from rehearse.extrapolate import production as prod
 from rehearse.extrapolate import scales as extrapolate
 from rehearse.extrapolate.plans import headline
@@ -75,8 +75,10 @@ def bench_case(name: str, sql: str, scales, production_scale: float, folder: Pat
         scaled = extrapolate.ScaledRehearsal.from_results(results, production)
         scaled.sorts = sort.for_scaled(scaled, results[-1].migration.statements, server)
     load_small = os.getloadavg()[0]  # the machine is shared: a busy one shows here, not in the fit
-    measured = statement_impact(fastest(path, production_scale, repeat)).set_index("index")
+    large = fastest(path, production_scale, repeat)
+    measured = statement_impact(large).set_index("index")
     load = f"{load_small:.1f} / {os.getloadavg()[0]:.1f}"
+    pressure = f"{_pressure(scaled.results)} / {_pressure([large])}"
     rehearsed = statement_impact(scaled.largest).set_index("index")
     rows = []
     for metric, column in (("duration", "duration_ms"), ("lock hold", "lock_hold_ms")):
@@ -106,9 +108,16 @@ def bench_case(name: str, sql: str, scales, production_scale: float, folder: Pat
                 "plan at production size": _plan(p),
                 "per-row × (large / largest rehearsal)": _per_row(rehearsed.loc[index, column], truth, p),
                 "load": load,
+                "CPU pressure": pressure,
             }
         )
     return rows
+
+
+def _pressure(results) -> str:
+    """The highest CPU pressure over the warm-ups of these runs (rehearse.measure.host), as a percentage."""
+    found = [h["cpu_pressure"] for r in results if (h := r.manifest.host_cpu) and h.get("cpu_pressure") is not None]
+    return f"{100 * max(found):.0f} %" if found else "-"
 
 
 def _warned(warning: str | None) -> str:
@@ -119,6 +128,7 @@ def _warned(warning: str | None) -> str:
         "outgrows the buffer cache": "cache",
         "plan changes": "plan",
         "sort spills past maintenance_work_mem": "sort",
+        "machine was busy": "busy",
     }
     return ", ".join(word for text, word in words.items() if text in (warning or "")) or "-"
 
@@ -163,7 +173,7 @@ RI_CHECK = (
 )
 
 
-def markdown(table: pd.DataFrame, scales, production_scale: float, minutes: float, repeat: int) -> str:
+def markdown(table: pd.DataFrame, scales, production_scale: float, minutes: float, repeat: int, note: str = "") -> str:
     shown = table.assign(
         **{
             "predicted s": table["predicted s"].map("{:.2f}".format),
@@ -185,7 +195,7 @@ def markdown(table: pd.DataFrame, scales, production_scale: float, minutes: floa
         f"A shared machine: {os.cpu_count()} cores (other sessions' work ran alongside), Python "
         f"{platform.python_version()}; rehearsed at SF "
         f"{', '.join(f'{s:g}' for s in scales)}, projected to SF {production_scale:g}'s exact row counts, then "
-        f"SF {production_scale:g} measured in the same run ({minutes:.0f} min in all)"
+        f"SF {production_scale:g} measured in the same run ({minutes:.0f} min in all{note and '; ' + note})"
         f"{f'; every scale rehearsed {repeat}×, the fastest run kept' if repeat > 1 else ''}. Traffic "
         f"{TRAFFIC['rate']:g} tx/s, {TRAFFIC['clients']} clients. Error = (predicted − measured) / measured; "
         f"target ±{100 * TARGET:.0f} %: **{within} of {len(table)}** within; misses inside their own 90 % "
@@ -194,7 +204,10 @@ def markdown(table: pd.DataFrame, scales, production_scale: float, minutes: floa
         f"projection's own warnings (cache: the table outgrows shared_buffers/4 between rehearsal and "
         f"production; spread: the rehearsals disagree; far: > 100× the largest rehearsal; plan: the inner "
         f"query's plan differs at production size; sort: an index build's sort outgrows maintenance_work_mem "
-        f"between rehearsal and production). `plan at production size`: the inner query (FK anti-join, "
+        f"between rehearsal and production; busy: a rehearsal's warm-up saw CPU pressure ≥ {100 * busy.BUSY_PRESSURE:.0f} %, "
+        f"the interval widened ×{busy.BUSY_FACTOR:g} both ways). `CPU pressure`: the share of the warm-up (traffic "
+        f"running, the migration not yet) in which a runnable task waited for a CPU (Linux PSI), the highest of the "
+        f"small rehearsals / the large one. `plan at production size`: the inner query (FK anti-join, "
         f"CHECK scan, UPDATE) EXPLAINed on a clone of the largest rehearsal with its statistics scaled to the "
         f"large scale's rows; where it changes, the row count where it does and the time ratio of the two "
         f"plans measured at the rehearsed size, which scales the projection. `per-row ×`: the measured time "
@@ -211,6 +224,7 @@ def main() -> None:
     parser.add_argument("--production-scale", type=float, default=1.0)
     parser.add_argument("--cases", help=f"comma-separated case numbers (1-{len(CASES)}), default all")
     parser.add_argument("--repeat", type=int, default=1, help="rehearse each scale N times, keep the fastest")
+    parser.add_argument("--note", default="", help="a sentence on the run's conditions, written beside the timing")
     parser.add_argument("--save", action="store_true", help=f"write {RESULTS.name}")
     parser.add_argument("--append", metavar="TITLE", help=f"add the table to {RESULTS.name} under this heading")
     args = parser.parse_args()
@@ -222,7 +236,7 @@ def main() -> None:
             rows += bench_case(name, sql, scales, args.production_scale, Path(tmp), args.repeat)
             print(pd.DataFrame(rows[-2:]).round(2).to_string(index=False), flush=True)
     table = pd.DataFrame(rows)
-    text = markdown(table, scales, args.production_scale, (time.time() - started) / 60, args.repeat)
+    text = markdown(table, scales, args.production_scale, (time.time() - started) / 60, args.repeat, args.note)
     print(text)
     if args.save:
         RESULTS.write_text(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -13,10 +14,10 @@ import pytest
 import datagen
 from common.errors import BadInput
 from rehearse.cli import main
+from rehearse.extrapolate import busy, sort
 from rehearse.extrapolate import fit as _fit
 from rehearse.extrapolate import production as prod
 from rehearse.extrapolate import scales as extrapolate
-from rehearse.extrapolate import sort
 from rehearse.measure.result import load
 from rehearse.present.plots import extrapolation as extrapolation_plot
 
@@ -177,6 +178,22 @@ def test_an_index_build_sorting_past_maintenance_work_mem_in_production_widens_i
     assert spills["high_ms"] == pytest.approx(fits["high_ms"] * sort.SPILL_FACTOR)
     assert spills["hold_high_ms"] == pytest.approx(fits["hold_high_ms"] * sort.SPILL_FACTOR)
     assert spills["duration_ms"] == fits["duration_ms"] and "index build sort spills" in spills["warning"]
+
+
+def test_rehearsals_on_a_busy_machine_widen_the_projection(scaled):
+    assert all(r.manifest.host_cpu["cpus"] == os.cpu_count() for r in scaled.results)  # recorded by each run
+
+    def projected(pressure: float) -> dict:
+        hosts = [replace(r.manifest, host_cpu=dict(cpu_pressure=pressure, load=1.0, cpus=2)) for r in scaled.results]
+        results = [replace(r, manifest=m) for r, m in zip(scaled.results, hosts)]
+        return extrapolate.ScaledRehearsal.from_results(results, scaled.production).projection(2)
+
+    quiet, loaded = projected(0.0), projected(0.9)
+    assert quiet["busy_load"] is None and "busy" not in (quiet["warning"] or "")
+    assert loaded["duration_ms"] == quiet["duration_ms"] and loaded["busy_pressure"] == 0.9
+    assert loaded["high_ms"] == pytest.approx(quiet["high_ms"] * busy.BUSY_FACTOR)
+    assert loaded["hold_low_ms"] == pytest.approx(quiet["hold_low_ms"] / busy.BUSY_FACTOR)
+    assert "machine was busy" in loaded["warning"]
 
 
 def test_missing_and_unanalysed_tables_in_the_production_catalogue(scaled):

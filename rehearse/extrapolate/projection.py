@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from rehearse.extrapolate import busy, sort
 from rehearse.extrapolate import fit as _fit
-from rehearse.extrapolate import sort
 from rehearse.extrapolate.production import cache_warning
 
 FAR = 100.0  # × the largest rehearsed rows: beyond this a projection earns a warning
@@ -37,7 +37,7 @@ def with_plan(p: dict, check) -> dict:
 def warning(p: dict, buffers: int | None = None, plan=None) -> str | None:
     """Why not to trust the projection: rows far beyond the rehearsals, rehearsals that disagree, a table
     that outgrows the buffer cache between the rehearsals and production, an index build whose sort
-    outgrows maintenance_work_mem, or a plan that changes."""
+    outgrows maintenance_work_mem, rehearsals on a busy machine, or a plan that changes."""
     found, factor = [], p["extrapolation_factor"]
     if factor is not None and factor > FAR:
         found.append(
@@ -53,6 +53,7 @@ def warning(p: dict, buffers: int | None = None, plan=None) -> str | None:
         ],
         default=0.0,
     )
+    spread /= busy.BUSY_FACTOR**2 if busy.widened(p) else 1  # widened on purpose, both ways
     if spread > WIDE and not (plan and plan.changes):  # a plan change spreads the interval on purpose
         found.append(
             f"the rehearsals do not follow one curve (interval spans ×{min(spread, 1e4):,.0f}): "
@@ -60,5 +61,6 @@ def warning(p: dict, buffers: int | None = None, plan=None) -> str | None:
         )
     found.append(cache_warning(p["table"], p.get("rehearsed_bytes"), p.get("bytes"), buffers))
     found.append(sort.warning(p.get("sort_spills_at_rows")))
+    found.append(busy.warning(p))
     found.append(plan.warning() if plan else None)
     return "; ".join(f for f in found if f) or None

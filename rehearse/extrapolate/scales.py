@@ -23,7 +23,7 @@ import pandas as pd
 from common.errors import BadInput
 from rehearse.analysis.summary import _clean
 from rehearse.analysis.summary import summary as run_summary
-from rehearse.extrapolate import cache, plans, sort
+from rehearse.extrapolate import busy, cache, plans, sort
 from rehearse.extrapolate import fit as _fit
 from rehearse.extrapolate.points import METRICS, fit_frame, points, table_of, xy
 from rehearse.extrapolate.production import (
@@ -171,6 +171,8 @@ class ScaledRehearsal:
             out.update(cache.widen(out))
         spills = sort.spills_at(self.sorts.get(index), self.production.maintenance_work_mem, rehearsed, rows)
         out.update(sort.widen(out) if spills else {}, sort_spills_at_rows=spills)
+        out.update(busy.fields(busy.busiest(r.manifest.host_cpu for r in self.results)))
+        out.update(busy.widen(out) if busy.widened(out) else {})
         check = self.plans.get(index)
         out.update(with_plan(out, check) if check is not None else dict.fromkeys(plans.KEYS))
         out["warning"] = _warning(out, buffers if cliff and past is None else None, check)

@@ -77,6 +77,7 @@ class RunManifest:
     baseline_copy: dict = field(default_factory=dict)  # {wait_s, warm, waited_for_spare_s}: the fresh copy's wait
     roles: dict | None = None  # the roles the migration and the application logged in as
     cluster_statements: list = field(default_factory=list)  # statements reaching outside, allowed by the user
+    host_cpu: dict | None = None  # {cpu_pressure, load, cpus} over the warm-up, the server on this machine (host.py)
     release: dict | None = None  # {review_id, number, of, name}: one migration of a release (rehearse review);
     # {review_id, remedy, name, statement, file, first, count}: a remedy of one of its statements
 
@@ -90,7 +91,13 @@ class RunManifest:
         data["config"] = self.config.to_dict()
         for name in ("long_transaction", "state_after", "compatibility", "rollback"):
             data[name] = asdict(data[name]) if data[name] is not None else None
-        for name in ("compatibility", "rollback", "replay", "release"):  # present only when the run had them
+        for name in (
+            "compatibility",
+            "rollback",
+            "replay",
+            "release",
+            "host_cpu",
+        ):  # present only when the run had them
             if data[name] is None:
                 del data[name]
         return data

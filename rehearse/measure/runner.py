@@ -15,7 +15,7 @@ import dbserver
 from common.errors import BadInput
 from dbserver import leftovers
 from dbserver.lost import one_line_if_lost
-from rehearse.measure import baseline, compatibility, confine, limits, state
+from rehearse.measure import baseline, compatibility, confine, host, limits, state
 from rehearse.measure.config import RehearsalConfig, configure
 from rehearse.measure.executor import APPLICATION_NAME as MIGRATION_APPLICATION
 from rehearse.measure.executor import MigrationExecutor
@@ -130,7 +130,9 @@ def _rehearse(server, roles, scratch: str, migration, config: RehearsalConfig, a
         try:
             if tools.probe:
                 tools.probe.start()
+            busy = host.Window()
             _warm_up(config.warmup, tools.long_tx)
+            host_cpu = busy.read() if server.postmaster_pid() is not None else None  # this machine's, if the server's
             migration_start, records, migration_end = _migrate(tools, migration, config)
             time.sleep(config.cooldown)
         finally:
@@ -148,6 +150,7 @@ def _rehearse(server, roles, scratch: str, migration, config: RehearsalConfig, a
         long_transaction=LongTransactionInfo(**tools.long_tx.to_dict()) if tools.long_tx else None,
         compatibility=CompatibilityInfo(**tools.probe.to_dict()) if tools.probe else None,
         replay={version: app.to_dict() for version, app in apps.items()} if apps else None,
+        host_cpu=host_cpu,
     )
     return measured, _frames(records, sampled, stopped)
 
