@@ -9,13 +9,14 @@ extension members their extension (they stay the superuser's).
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import Iterator
 
 import psycopg
 from psycopg import sql
 
 from common.errors import BadInput
-from dbserver import databases
+from dbserver import databases, warm
 from dbserver.roles import Roles
 from dbserver.server import Server
 
@@ -58,12 +59,25 @@ SELECT format('GRANT EXECUTE ON ROUTINE %s TO %I', p.oid::regprocedure, {{app}})
 
 
 @contextlib.contextmanager
-def clone_for(server: Server, roles: Roles | None, template: str, name: str | None = None) -> Iterator[str]:
-    """databases.clone, handed to the migration role when there are roles (None: stays the admin's)."""
-    with databases.clone(server, template, name=name) as scratch:
-        if roles is not None:
-            hand_over(server, roles, scratch)
-        yield scratch
+def clone_for(
+    server: Server, roles: Roles | None, template: str, name: str | None = None, warm_spare: bool = False
+) -> Iterator[str]:
+    """databases.clone, handed to the migration role when there are roles (None: stays the admin's). With
+    `warm_spare`, the template's warm spare when one is ready (dbserver.warm: a rename, not a copy), and no
+    spare is copied meanwhile."""
+    if not warm_spare:
+        with databases.clone(server, template, name=name) as scratch:
+            yield from _handed(server, roles, scratch)
+        return
+    name = name or f"rehearsal_scratch_{secrets.token_hex(4)}"
+    with warm.quiet(server, template), warm.clone(server, template, name) as (scratch, _):
+        yield from _handed(server, roles, scratch)
+
+
+def _handed(server: Server, roles: Roles | None, scratch: str) -> Iterator[str]:
+    if roles is not None:
+        hand_over(server, roles, scratch)
+    yield scratch
 
 
 def hand_over(server: Server, roles: Roles, dbname: str) -> None:

@@ -77,6 +77,12 @@ def quiet(server: Server, template: str) -> Iterator[float]:
                 conn.execute("SELECT pg_advisory_unlock_shared(%s)", (MAKING,))
 
 
+def ready(server: Server, template: str) -> bool:
+    """Whether the spare of the template's current version is there to be taken."""
+    ver = version(server, template)
+    return bool(ver) and databases.ownership(server, spare_name(template, ver)) == KIND
+
+
 def take(server: Server, template: str, name: str) -> bool:
     """Rename this template version's spare to `name`, a scratch copy now; False when there is none."""
     ver = version(server, template)

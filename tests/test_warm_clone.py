@@ -11,10 +11,13 @@ import datagen
 import dbserver
 from dbserver import databases, leftovers, warm, warm_make
 from rehearse import cli
-from rehearse.measure import runner
+from rehearse.measure import preflight, runner
+from rehearse.measure.rollback import verify_rollback
+from rehearse.sql import migration as migration_mod
 
 SCALE, SEED = 0.001, 42  # the tiny template other tests use too (this module never changes it)
 QUICK = dict(scale=SCALE, seed=SEED, rate=20, warmup=0.2, cooldown=0.2)
+PRE = dict(scale=SCALE, seed=SEED)
 TOY = "rehearsal_tpl_warm_test"  # an empty template of this module's own: rebuilt in a second
 
 
@@ -120,3 +123,28 @@ def _waiting_maker(server) -> bool:
                 (warm.MAKER_APP + "%",),
             ).fetchone()
         )
+
+
+def _oid(server, name: str):
+    with server.connect() as conn:
+        row = conn.execute("SELECT oid FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    return row[0] if row else None
+
+
+def test_preflight_and_the_rollback_check_take_a_ready_spare(server, template, tmp_path):
+    wait_for_makers()
+    print(warm_make.make(server, template))
+    spare = warm.spare_name(template, warm.version(server, template))
+    made = _oid(server, spare)
+    check = tmp_path / "check.sql"
+    check.write_text("SELECT count(*) AS orders FROM orders;")
+    assert preflight.run(check, no_warm_clone=True, **PRE)["orders"].iloc[0] > 0
+    assert makers() == [] and _oid(server, spare) == made  # off: the spare is left alone
+    assert preflight.run(check, **PRE)["orders"].iloc[0] > 0
+    wait_for_makers()  # the taken spare is replaced in the background
+    assert warm.ready(server, template) and _oid(server, spare) not in (None, made)
+    (tmp_path / "up.sql").write_text("ALTER TABLE orders ADD COLUMN note text;")
+    (tmp_path / "down.sql").write_text("ALTER TABLE orders DROP COLUMN note;")
+    migration = migration_mod.load(tmp_path / "up.sql", down=tmp_path / "down.sql")
+    report = verify_rollback(server, template, migration, warm_spare=True)
+    assert report.restored and not warm.ready(server, template)  # checked on the spare, which is gone

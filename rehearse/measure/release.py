@@ -34,7 +34,9 @@ def rehearse_release(parts, config: RehearsalConfig, review_id: str, static_find
         dataset = baseline.dataset(server, config, profile)
         results = _on_one_clone(server, roles, dataset, parts, config, (setup_sql, traffic), review_id)
         ran = [p.migration for p in parts[: len(results)]]
-        reports = verify_release_rollback(server, dataset.name, ran, config.lock_timeout, roles)
+        reports = verify_release_rollback(
+            server, dataset.name, ran, config.lock_timeout, roles, warm_spare=not config.no_warm_clone
+        )
     saved = []
     for part, result, report, found in zip(parts, results, reports, reaching):
         findings = static_findings(part.migration, config, server.version) if static_findings else None

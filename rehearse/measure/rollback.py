@@ -29,13 +29,23 @@ class RollbackReport:
 
 
 def verify_rollback(
-    server, template: str, migration, reapply: bool = True, lock_timeout_ms: int | None = None, roles=None
+    server,
+    template: str,
+    migration,
+    reapply: bool = True,
+    lock_timeout_ms: int | None = None,
+    roles=None,
+    warm_spare: bool = False,
 ) -> RollbackReport:
-    """Up, down (and up again) on a fresh clone of `template`, compared with the clone's baseline; the
-    migration runs as `roles.migration` (dbserver.Roles) when given, as in the rehearsal itself."""
+    """Up, down (and up again) on a fresh clone of `template` (its warm spare, with `warm_spare`, when one is
+    ready), compared with the clone's baseline; the migration runs as `roles.migration` (dbserver.Roles) when
+    given, as in the rehearsal itself."""
     if migration.down is None:
         return RollbackReport(tested=False)
-    with dbserver.clone_for(server, roles, template) as scratch, server.connect(scratch) as conn:
+    with (
+        dbserver.clone_for(server, roles, template, warm_spare=warm_spare) as scratch,
+        server.connect(scratch) as conn,
+    ):
         baseline = state.schema(conn)
         hashed = state.fingerprint(conn)
         report = RollbackReport(tested=True)
@@ -63,14 +73,19 @@ def _apply(server, scratch: str, migration, lock_timeout_ms: int | None, login=N
     return None if failed is None else dict(statement=failed.index, sqlstate=failed.sqlstate, message=failed.error)
 
 
-def verify_release_rollback(server, template: str, migrations, lock_timeout_ms: int | None = None, roles=None) -> list:
+def verify_release_rollback(
+    server, template: str, migrations, lock_timeout_ms: int | None = None, roles=None, warm_spare: bool = False
+) -> list:
     """A release's rollbacks on a quiet copy: every up in deploy order, then every down in reverse order,
     each compared with the state just before its own up; run as `roles.migration` when given. A migration
     without a down script stops the walk back, as it would in production: it and the migrations before it
     are reported untested."""
     reports = [RollbackReport(tested=False) for _ in migrations]
     login = roles.migration if roles else None
-    with dbserver.clone_for(server, roles, template) as scratch, server.connect(scratch) as conn:
+    with (
+        dbserver.clone_for(server, roles, template, warm_spare=warm_spare) as scratch,
+        server.connect(scratch) as conn,
+    ):
         before, ups = [], []
         for migration in migrations:
             before.append((state.schema(conn), state.fingerprint(conn, tag=f"_{len(before)}"), f"_{len(before)}"))

@@ -60,11 +60,7 @@ def run(
         run_id, scratch, measured, frames, state_after = _on_clone(
             server, roles, dataset, migration, config, setup_sql, traffic
         )
-        rollback = None
-        if config.rollback:
-            rollback = verify_rollback(
-                server, dataset.name, migration, lock_timeout_ms=config.lock_timeout, roles=roles
-            )
+        rollback = _rollback(server, dataset.name, migration, config, roles) if config.rollback else None
         provenance = _provenance(server, dataset, migration, config, scratch)
     manifest = RunManifest(
         run_id,
@@ -80,6 +76,14 @@ def run(
     result.save()
     baseline.prepare_next(server, dataset.name, config)  # while the user reads this report
     return result
+
+
+def _rollback(server, template: str, migration, config: RehearsalConfig, roles):
+    """The rollback check on a copy of its own: the template's warm spare when one is ready."""
+    warm_spare = not config.no_warm_clone
+    return verify_rollback(
+        server, template, migration, lock_timeout_ms=config.lock_timeout, roles=roles, warm_spare=warm_spare
+    )
 
 
 def _on_clone(server, roles, dataset, migration, config: RehearsalConfig, setup_sql, traffic: tuple):
