@@ -1,6 +1,7 @@
 """A fresh baseline: where a clone's time goes, and the wait a user sees, cold and with a warm spare.
 
-    .venv/bin/python bench/clone.py [--scales 0.1,1] [--repeats 3] [--output bench/RESULTS-clone.md]
+    .venv/bin/python bench/clone.py [--scales 0.1,1] [--repeats 3] [--note "run conditions"]
+        [--output bench/RESULTS-clone.md]
 
 Against the old path measured in the same run (CREATE DATABASE … STRATEGY FILE_COPY, no checkpoint before,
 file_copy_method = copy), as a ratio:
@@ -69,7 +70,8 @@ def rehearsal_wait(server, template: str, spare: bool) -> float:
         if not said.endswith(("made", "ready")):
             raise Skipped(said)
     clock = time.perf_counter()
-    with warm.quiet(server, template), warm.clone(server, template, NAME) as (_, taken):
+    # cold: never a spare, even one a rehearsal left behind (the extrapolation benchmark's, say)
+    with warm.quiet(server, template), warm.clone(server, template, NAME, warm=spare) as (_, taken):
         waited = time.perf_counter() - clock
         assert taken is spare, (taken, spare)
     return waited
@@ -135,6 +137,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="0.1")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--note", default="", help="a sentence on the run's conditions, written in the header")
     parser.add_argument("--output", default=str(Path(__file__).resolve().parent / "RESULTS-clone.md"))
     args = parser.parse_args()
     server = dbserver.open_server()
@@ -151,17 +154,18 @@ def main() -> int:
         print(f"SF {scale:g}: {template}, {size / 1e9:.2f} GB", flush=True)
         repeats = args.repeats if scale == min(scales) else 1  # a larger scale once: minutes, not tens of them
         results[scale] = (size, repeats, measure(server, template, repeats, scale == min(scales)))
-    write(args.output, server, results, load_before, os.getloadavg()[0])
+    write(args.output, server, results, load_before, os.getloadavg()[0], args.note)
     return 0
 
 
-def write(path: str, server, results: dict, load_before: float, load_after: float) -> None:
+def write(path: str, server, results: dict, load_before: float, load_after: float, note: str = "") -> None:
     fs = _filesystem(warm_make.data_directory(server))
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
     text = [
         "# Clone benchmark: a fresh baseline, cold and warm",
         "",
-        f"PostgreSQL {server.version}, a shared 2-core machine (other engineers' work ran beside it), data "
+        f"PostgreSQL {server.version}, a shared 2-core machine (other engineers' work ran beside it"
+        f"{note and '; ' + note}), data "
         f"directory on {fs}, {when} UTC, load average {load_before:.1f} before and {load_after:.1f} after; "
         "each row the median of its runs. Written by `bench/clone.py`.",
         "",
