@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 
 import psutil
@@ -148,3 +149,15 @@ def test_preflight_and_the_rollback_check_take_a_ready_spare(server, template, t
     migration = migration_mod.load(tmp_path / "up.sql", down=tmp_path / "down.sql")
     report = verify_rollback(server, template, migration, warm_spare=True)
     assert report.restored and not warm.ready(server, template)  # checked on the spare, which is gone
+
+
+def test_the_disk_rule_keeps_two_copies_and_the_wal_headroom_free(server, toy):
+    with server.connect() as conn:
+        headroom = warm_make._wal_headroom(conn)
+        limit = conn.execute("SELECT pg_size_bytes(current_setting('max_wal_size'))").fetchone()[0]
+        on_disk = conn.execute("SELECT sum(size) FROM pg_ls_waldir()").fetchone()[0]
+        size = conn.execute("SELECT pg_database_size(%s)", (toy,)).fetchone()[0]
+    assert headroom == max(limit - on_disk, 0)
+    usage = shutil.disk_usage(warm_make.data_directory(server))
+    room = usage.free - size >= 2 * size + max(headroom, usage.total // warm_make.MARGIN)
+    assert (warm_make.no_room(server, toy) is None) is room
