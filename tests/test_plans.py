@@ -132,3 +132,29 @@ def test_past_the_cache_cliff_the_fit_uses_only_the_scales_beyond_it():
     assert cache.widen(dict(high_ms=10.0, hold_high_ms=20.0)) == dict(
         high_ms=10.0 * cache.CLIFF_FACTOR, hold_high_ms=20.0 * cache.CLIFF_FACTOR
     )
+
+
+def test_a_statement_that_failed_at_the_largest_scale_is_still_plan_checked_there(monkeypatch):
+    """The FK validation deadlocked with the traffic at SF 0.1 (no point there): its plan is still checked on
+    SF 0.1's template, where it will run at production size."""
+    from types import SimpleNamespace
+
+    points = pd.DataFrame(
+        dict(
+            index=[1, 1, 2, 2, 2],
+            scale=[0.01, 0.03, 0.01, 0.03, 0.1],
+            table=["public.order_items"] * 2 + ["public.orders"] * 3,
+            reads_all=[True, True, False, False, False],
+            writes_all=[False] * 5,
+        )
+    )
+    manifest = SimpleNamespace(scale=0.1, dataset="tpl", table_rows={"order_items": 100, "orders": 10})
+    scaled = SimpleNamespace(
+        points=points,
+        largest=SimpleNamespace(manifest=manifest),
+        production=SimpleNamespace(rows={"public.order_items": 1000, "public.orders": 100}),
+    )
+    asked = {}
+    monkeypatch.setattr(plans, "check", lambda server, dataset, statements, wanted, heavy, rows: asked.update(wanted))
+    plans.for_scaled(scaled, [], server=None)
+    assert asked == {1: "public.order_items"}, "the failed-at-SF-0.1 FK check is asked; the light statement is not"
