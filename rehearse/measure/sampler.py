@@ -19,8 +19,11 @@ import pandas as pd
 
 from rehearse.measure import sampler_queries as q
 from rehearse.measure.sampler_columns import Columns, CpuMeter, activity_frame, load_frame
+from rehearse.measure.sampler_names import RelationNames, named_locks
+from rehearse.measure.sampler_raw import RawQuery
 
 APPLICATION_NAME = "rehearsal-sampler"
+_DRAIN_AT = 20_000  # snapshots kept raw before they are parsed mid-run (~3 min at 10 ms, some 50 MB)
 
 
 @dataclass
@@ -87,6 +90,7 @@ class Sampler(FastWindow):
         self._load = Columns(
             {**q.LOAD_COLUMNS, "cpu_seconds": "float64", "cpu_t": "float64", "sampler_queries": "int64"}
         )
+        self._snapshots: RawQuery | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stats: dict = dict(ticks=0, fast_ticks=0, missed=0, error=None, watch_pid=watch_pid, interval=interval)
@@ -109,13 +113,16 @@ class Sampler(FastWindow):
         self.stats["sampler_pid"] = self._conn.info.backend_pid
         self._cpu = CpuMeter(self.server.postmaster_pid())
         self._wal_origin = self._conn.execute(q.WAL_LSN_SQL).fetchone()[0]
+        self._params["database"] = self._conn.execute(q.DATABASE_OID_SQL).fetchone()[0]
+        self._names = RelationNames(self._conn)
         full = self._params["full"]
-        self._snapshot_sql = q.snapshot_sql(self.server.version_num, progress=full)
-        self._parts = [(q.ACTIVITY_COLUMNS, self._activity), (q.LOCK_COLUMNS, self._locks)]
+        snapshot_sql = q.snapshot_sql(self.server.version_num, progress=full)
+        self._snapshots = RawQuery(self._conn, "rehearsal_snapshot", snapshot_sql, self._params)
+        self._parts = [(q.ACTIVITY_COLUMNS, self._activity), (q.LOCK_QUERY_COLUMNS, self._locks)]
+        self._relid_at = len(q.ACTIVITY_COLUMNS) + q.LOCK_QUERY_COLUMNS.index("relid")
         self._parts += [(q.PROGRESS_COLUMNS, self._progress)] if full else []
         self._load_sql = q.load_sql(self.server.version_num)
         # Prepare the statements now, so the first tick costs what every other one does.
-        self._conn.execute(self._snapshot_sql, self._params, prepare=True, binary=True)
         self._conn.execute(self._load_sql, (self._wal_origin,), prepare=True, binary=True)
         self._conn.execute(q.progress_sql(), prepare=True, binary=True)
         self._thread = threading.Thread(target=self._run, name=APPLICATION_NAME, daemon=True)
@@ -133,6 +140,7 @@ class Sampler(FastWindow):
                 self._conn.cancel_safe()
                 self._thread.join(timeout=5)
                 self.stats["error"] = self.stats["error"] or "sampler thread did not stop in time"
+        self._parse()
         self.frames = SamplerFrames(
             locks=self._locks.frame(),
             activity=activity_frame(self._activity),
@@ -168,6 +176,8 @@ class Sampler(FastWindow):
             if time.monotonic() - began > period:  # fell behind: count it, restart the schedule
                 self.stats["missed"] += 1
                 due = time.monotonic()
+            if len(self._snapshots.rows) >= _DRAIN_AT:
+                self._parse()
             if self._pause(due, fast):
                 due = time.monotonic()
 
@@ -175,8 +185,8 @@ class Sampler(FastWindow):
         """Wait until `due` or stop; a slow wait ends early (True) when the migration starts running.
         Asleep on the event itself, not polling it: every wake-up can preempt a busy backend."""
         left = max(0.0, due - time.monotonic())
-        if fast:
-            self._stop.wait(left)
+        if fast:  # a plain sleep costs less than an Event's wait; stop() waits at most one interval more
+            time.sleep(left)
             return False
         return self._hot.wait(left) and not self._stop.is_set()
 
@@ -188,13 +198,24 @@ class Sampler(FastWindow):
         return row, (before + after) / 2, after - before
 
     def _snapshot(self) -> bool:
-        """One tick's rows kept; whether anything relevant was going on (see sampler_queries)."""
-        row, t, rtt = self._timed(self._snapshot_sql, self._params)
+        """One tick's row kept raw, with the relation names in force; whether anything relevant was going on
+        (see sampler_queries)."""
+        *row, watched_xact, relevant = self._snapshots.run()
+        # With nobody watched, nothing says when the catalogue may have changed: names last one load period.
+        epoch = watched_xact if self._params["watch"] is not None else len(self._load.data["t"])
+        loader = self._snapshots.loader(self._relid_at)
+        self._snapshots.tag_last(self._names.update(epoch, row[self._relid_at], loader))
         self.stats["ticks"] += 1
-        arrays = iter(row)
-        for columns, store in self._parts:
-            store.add_arrays(t, rtt, {name: next(arrays) for name in columns})
-        return bool(next(arrays))
+        self.stats["queries"] = self.stats.get("queries", 0) + 1
+        return relevant == b"\x01"  # a binary boolean
+
+    def _parse(self) -> None:
+        """The snapshots kept raw, into the column stores."""
+        for t, rtt, row, names in self._snapshots.parsed() if self._snapshots else ():
+            arrays = iter(row)
+            for columns, store in self._parts:
+                part = {name: next(arrays) for name in columns}
+                store.add_arrays(t, rtt, named_locks(part, names) if store is self._locks else part)
 
     def _progress_sample(self) -> None:
         row, t, rtt = self._timed(q.progress_sql())

@@ -10,8 +10,8 @@ fast-path lock, which the application's backends then wait for.
 from __future__ import annotations
 
 # Every snapshot comes back as ONE row of arrays (one array per output column), so a tick is one
-# round-trip and psycopg parses it in binary without a Python object per row. array_agg over no rows
-# gives NULL, which the caller reads as an empty list.
+# round-trip, kept as the server's bytes (sampler_raw) and parsed in binary at the end. array_agg over no
+# rows gives NULL, which the caller reads as an empty list.
 
 # Output columns and their pandas dtypes, in the order the SQL returns them ("str": NaN when NULL).
 _COUNT = "Int64"  # nullable integer
@@ -27,6 +27,10 @@ LOCK_COLUMNS = {
     "virtualxid": "str",
     "vxid": "str",  # the holder's transaction, read with the lock (pg_stat_activity is read apart, a moment on)
 }
+# What the snapshot returns for them: the relation's oid (NULL when another database's), which the sampler
+# names itself (`RelationNames`): the catalogue join cost a fast tick a fifth of its server time.
+LOCK_QUERY_COLUMNS = [name for name in LOCK_COLUMNS if name != "relkind"]
+LOCK_QUERY_COLUMNS[LOCK_QUERY_COLUMNS.index("relation")] = "relid"
 ACTIVITY_COLUMNS = {
     "pid": "int64",
     "application_name": "str",
@@ -70,15 +74,12 @@ LOAD_COLUMNS = {
 }
 LOAD_COLUMNS |= {"wal_bytes": "float64", "checkpoints": "int64"}
 
-# Relation oids are per database: only locks in this database (or on shared catalogs, database 0)
-# can be named through this database's pg_class.
 _QUALIFIED = "n.nspname || '.' || c.relname"
-_THIS_DB = "(SELECT oid FROM pg_database WHERE datname = current_database())"
 
 
 def _epoch(expr: str) -> str:
-    # extract() returns numeric from PostgreSQL 14 on; float8 keeps the arrays cheap to parse.
-    return f"extract(epoch FROM {expr})::float8"
+    # date_part() is float8 on every version (extract() returns numeric from 14 on): cheap to compute and parse.
+    return f"date_part('epoch', {expr})"
 
 
 def _activity_cte() -> str:
@@ -91,8 +92,8 @@ def _activity_cte() -> str:
                   THEN array_to_string(pg_blocking_pids(pid), ',') ELSE '' END AS blocked_by,
              {_epoch("xact_start")} AS xact_start, {_epoch("query_start")} AS query_start,
              backend_xid::text::bigint AS backend_xid, left(query, 200) AS query
-        FROM pg_stat_activity
-       WHERE datname = current_database() AND pid <> pg_backend_pid())"""
+        FROM pg_stat_get_activity(NULL)
+       WHERE datid = %(database)s AND pid <> pg_backend_pid())"""
 
 
 def _relevance_cte() -> str:
@@ -109,7 +110,8 @@ def _locks_cte(version_num: int) -> str:
     # waitstart appeared in PostgreSQL 14. Granted locks other than 'relation' (every transaction
     # holds its own virtualxid/transactionid) are dropped as noise; a waiting lock of any type is kept:
     # a row-lock wait shows as a non-granted 'transactionid' (or 'tuple') lock.
-    # Names are looked up once per distinct oid, not per lock: half the cost with hundreds of locks.
+    # Relation oids are per database: only locks in this database (or on shared catalogs, database 0) can
+    # be named through this database's pg_class; the others' oid is left NULL.
     waitstart = _epoch("l.waitstart") if version_num >= 140000 else "NULL::float8"
     return f"""
     l0 AS MATERIALIZED (
@@ -120,11 +122,10 @@ def _locks_cte(version_num: int) -> str:
        WHERE (SELECT waits OR watched FROM g)
          AND l.pid IN (SELECT pid FROM a WHERE (SELECT waits FROM g) OR application_name = %(watch)s)
          AND (l.locktype = 'relation' OR NOT l.granted)),
-    r AS (
-      SELECT c.oid, {_QUALIFIED} AS relation, c.relkind::text AS relkind
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE c.oid = ANY (ARRAY(SELECT DISTINCT relid FROM l0 WHERE database IN (0, {_THIS_DB})))),
-    l AS (SELECT l0.*, r.relation, r.relkind FROM l0 LEFT JOIN r ON r.oid = l0.relid)"""
+    l AS (
+      SELECT pid, locktype, CASE WHEN database IN (0, %(database)s) THEN relid END AS relid, mode, granted,
+             waitstart, transactionid, virtualxid, vxid
+        FROM l0)"""
 
 
 _PROGRESS_VIEWS = {
@@ -159,16 +160,19 @@ def _aggregate(alias: str, prefix: str, columns: list[str]) -> str:
 
 
 def snapshot_sql(version_num: int, progress: bool = True) -> str:
-    """Activity, locks (and progress) of the current database as one row of arrays (sampler excluded), then
-    `relevant` (see the module's docstring). Parameters: full (bool), watch (application_name or None).
+    """Activity, locks (LOCK_QUERY_COLUMNS) and progress of the current database as one row of arrays (the
+    sampler excluded), then `watched_xact` (when the watched backend's transaction began: it changes when
+    the migration commits, so does the catalogue) and `relevant` (see the module's docstring). Parameters:
+    full (bool), watch (application_name or None), database (the current database's oid).
     Nothing analyses progress, so the adaptive sampler reads it apart (`progress_sql`), less often: even
     gated off, its four views cost a snapshot about a third more."""
     views = f",{_progress_cte('(SELECT waits OR watched FROM g)')}" if progress else ""
     arrays = f"{_aggregate('p', 'p', PROGRESS_COLUMNS)}, " if progress else ""
     return (
         f"WITH {_activity_cte()},{_relevance_cte()},{_locks_cte(version_num)}{views}\n"
-        f"SELECT * FROM {_aggregate('a', 'a', ACTIVITY_COLUMNS)}, {_aggregate('l', 'l', LOCK_COLUMNS)}, "
-        f"{arrays}(SELECT waits OR watched AS relevant FROM g) gg"
+        f"SELECT * FROM {_aggregate('a', 'a', ACTIVITY_COLUMNS)}, {_aggregate('l', 'l', LOCK_QUERY_COLUMNS)}, "
+        f"{arrays}(SELECT (SELECT max(xact_start) FROM a WHERE application_name = %(watch)s) AS watched_xact, "
+        "waits OR watched AS relevant FROM g) gg"
     )
 
 
@@ -198,3 +202,8 @@ def load_sql(version_num: int) -> str:
 
 
 WAL_LSN_SQL = "SELECT pg_current_wal_lsn()::text"
+DATABASE_OID_SQL = "SELECT oid FROM pg_database WHERE datname = current_database()"
+NAMES_SQL = f"""
+    SELECT c.oid, {_QUALIFIED}, c.relkind::text
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = ANY (%s::oid[])"""
