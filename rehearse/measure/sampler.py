@@ -91,6 +91,7 @@ class Sampler(FastWindow):
             {**q.LOAD_COLUMNS, "cpu_seconds": "float64", "cpu_t": "float64", "sampler_queries": "int64"}
         )
         self._snapshots: RawQuery | None = None
+        self._load_samples = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stats: dict = dict(ticks=0, fast_ticks=0, missed=0, error=None, watch_pid=watch_pid, interval=interval)
@@ -121,10 +122,9 @@ class Sampler(FastWindow):
         self._parts = [(q.ACTIVITY_COLUMNS, self._activity), (q.LOCK_QUERY_COLUMNS, self._locks)]
         self._relid_at = len(q.ACTIVITY_COLUMNS) + q.LOCK_QUERY_COLUMNS.index("relid")
         self._parts += [(q.PROGRESS_COLUMNS, self._progress)] if full else []
-        self._load_sql = q.load_sql(self.server.version_num)
-        # Prepare the statements now, so the first tick costs what every other one does.
-        self._conn.execute(self._load_sql, (self._wal_origin,), prepare=True, binary=True)
-        self._conn.execute(q.progress_sql(), prepare=True, binary=True)
+        load_sql = q.load_sql(self.server.version_num)
+        self._loads = RawQuery(self._conn, "rehearsal_load", load_sql, (self._wal_origin,))
+        self._progresses = RawQuery(self._conn, "rehearsal_progress", q.progress_sql())
         self._thread = threading.Thread(target=self._run, name=APPLICATION_NAME, daemon=True)
         self._thread.start()
 
@@ -190,51 +190,45 @@ class Sampler(FastWindow):
             return False
         return self._hot.wait(left) and not self._stop.is_set()
 
-    def _timed(self, sql: str, params=None) -> tuple[tuple, float, float]:
-        before = time.time()
-        row = self._conn.execute(sql, params, prepare=True, binary=True).fetchone()
-        after = time.time()
+    def _counted(self, values):
         self.stats["queries"] = self.stats.get("queries", 0) + 1
-        return row, (before + after) / 2, after - before
+        return values
 
     def _snapshot(self) -> bool:
         """One tick's row kept raw, with the relation names in force; whether anything relevant was going on
         (see sampler_queries)."""
-        *row, watched_xact, relevant = self._snapshots.run()
+        *row, watched_xact, relevant = self._counted(self._snapshots.run())
         # With nobody watched, nothing says when the catalogue may have changed: names last one load period.
-        epoch = watched_xact if self._params["watch"] is not None else len(self._load.data["t"])
+        epoch = watched_xact if self._params["watch"] is not None else self._load_samples
         loader = self._snapshots.loader(self._relid_at)
         self._snapshots.tag_last(self._names.update(epoch, row[self._relid_at], loader))
         self.stats["ticks"] += 1
-        self.stats["queries"] = self.stats.get("queries", 0) + 1
         return relevant == b"\x01"  # a binary boolean
 
     def _parse(self) -> None:
-        """The snapshots kept raw, into the column stores."""
-        for t, rtt, row, names in self._snapshots.parsed() if self._snapshots else ():
+        """Everything kept raw, into the column stores."""
+        if self._snapshots is None:  # start() failed before
+            return
+        for t, rtt, row, names in self._snapshots.parsed():
             arrays = iter(row)
             for columns, store in self._parts:
                 part = {name: next(arrays) for name in columns}
                 store.add_arrays(t, rtt, named_locks(part, names) if store is self._locks else part)
+        for t, rtt, row, _ in self._progresses.parsed():
+            self._progress.add_arrays(t, rtt, dict(zip(q.PROGRESS_COLUMNS, row)))
+        for t, rtt, row, cpu in self._loads.parsed():
+            self._load.add_row({"t": t, "rtt": rtt, **dict(zip(q.LOAD_COLUMNS, row)), **cpu})
 
     def _progress_sample(self) -> None:
-        row, t, rtt = self._timed(q.progress_sql())
-        self._progress.add_arrays(t, rtt, dict(zip(q.PROGRESS_COLUMNS, row)))
+        self._counted(self._progresses.run())
 
     def _load_sample(self) -> None:
-        row, t, rtt = self._timed(self._load_sql, (self._wal_origin,))
-        if row is None:
+        if self._counted(self._loads.run()) is None:
             raise RuntimeError(f"database {self.dbname!r} is gone from pg_stat_database")
         before = time.time()
         cpu = self._cpu.read()
         cpu_t = (before + time.time()) / 2  # psutil walks /proc: its own moment, kept for cpu_percent
-        self._load.add_row(
-            {
-                "t": t,
-                "rtt": rtt,
-                **dict(zip(q.LOAD_COLUMNS, row)),
-                "cpu_seconds": cpu,
-                "cpu_t": cpu_t,
-                "sampler_queries": self.stats["queries"],
-            }
+        self._loads.tag_last(
+            dict(cpu_seconds=cpu, cpu_t=cpu_t, sampler_queries=self.stats["queries"] + self._names.lookups)
         )
+        self._load_samples += 1

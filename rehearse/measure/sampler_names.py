@@ -23,6 +23,7 @@ class RelationNames:
         self._epoch: object = None
         self._relids: bytes | None = None
         self.current: dict[int, tuple] = {}
+        self.lookups = 0  # queries run
 
     def update(self, epoch, relids: bytes | None, load) -> dict[int, tuple]:
         """The names in force for a tick whose locks are on `relids` (a raw binary oid[], `load` parses it).
@@ -33,6 +34,7 @@ class RelationNames:
             self._relids = relids
             unknown = {oid for oid in load(relids) if oid is not None} - self.current.keys()
             if unknown:
+                self.lookups += 1
                 found = {oid: (name, kind) for oid, name, kind in self._conn.execute(q.NAMES_SQL, (sorted(unknown),))}
                 self.current |= {oid: found.get(oid, _UNNAMED) for oid in unknown}
         return self.current

@@ -30,13 +30,15 @@ class RawQuery:
         ]
         self.rows: list[list] = []  # [t, rtt, raw values, tag]
 
-    def run(self) -> list[bytes | None]:
+    def run(self) -> list[bytes | None] | None:
         """Execute, keep the row with the middle of the round trip (time.time()) and its duration; the row's raw
-        binary values (None for NULL)."""
+        binary values (None for NULL), or None when there was no row (nothing kept)."""
         before = time.time()
         result = self._pg.exec_prepared(self._name, None, result_format=pq.Format.BINARY)
         after = time.time()
         self._check(result, pq.ExecStatus.TUPLES_OK)
+        if not result.ntuples:
+            return None
         values = [result.get_value(0, i) for i in range(len(self._loaders))]
         self.rows.append([(before + after) / 2, after - before, values, None])
         return values
