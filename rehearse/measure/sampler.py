@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from rehearse.measure import sampler_queries as q
-from rehearse.measure.sampler_columns import Columns, CpuMeter, activity_frame, load_frame
+from rehearse.measure.sampler_columns import Columns, activity_frame, load_frame
+from rehearse.measure.sampler_cpu import CpuMeter
 from rehearse.measure.sampler_names import RelationNames, named_locks
 from rehearse.measure.sampler_raw import RawQuery
 
