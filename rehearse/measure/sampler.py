@@ -39,7 +39,8 @@ class SamplerFrames:
     all at once when it ends. They include the sampler's own statements, about 1/interval commits per
     second (`sampler_queries` counts them). `stats`: ticks, fast_ticks (at `interval`; the rest came at
     `idle_interval`), missed (ticks whose work outlasted their period), error (None, or what ended the
-    thread), watch_pid, sampler_pid, interval, idle_interval (None: fixed rate), load_every.
+    thread), watch_pid, sampler_pid, interval, idle_interval (None: fixed rate), load_every, parse_seconds
+    (CPU spent parsing what the ticks kept raw, mostly at stop(), after the application: sampler_raw).
     Adaptive, `locks` holds other backends' granted locks only at ticks where someone waited.
     """
 
@@ -210,6 +211,7 @@ class Sampler(FastWindow):
         """Everything kept raw, into the column stores."""
         if self._snapshots is None:  # start() failed before
             return
+        began = time.thread_time()
         for t, rtt, row, names in self._snapshots.parsed():
             arrays = iter(row)
             for columns, store in self._parts:
@@ -219,6 +221,7 @@ class Sampler(FastWindow):
             self._progress.add_arrays(t, rtt, dict(zip(q.PROGRESS_COLUMNS, row)))
         for t, rtt, row, cpu in self._loads.parsed():
             self._load.add_row({"t": t, "rtt": rtt, **dict(zip(q.LOAD_COLUMNS, row)), **cpu})
+        self.stats["parse_seconds"] = self.stats.get("parse_seconds", 0.0) + time.thread_time() - began
 
     def _progress_sample(self) -> None:
         self._counted(self._progresses.run())
