@@ -250,7 +250,8 @@ def main() -> None:
     load_after = os.getloadavg()
     report = (
         "# Sampler overhead and lock capture\n\n"
-        f"Shared {os.cpu_count()}-core machine (other engineers' jobs running), PostgreSQL {server.version}, "
+        f"Shared {os.cpu_count()}-core machine (other engineers' jobs and benchmarks running, so the run is kept "
+        f"short), PostgreSQL {server.version}, "
         f"Python {platform.python_version()}, SF {args.scale}; {args.rounds} interleaved rounds of "
         f"{args.seconds:.0f} s per mode; load average (1, 5, 15 min) {_load(load_before)} before, "
         f"{_load(load_after)} after.\n\n"
