@@ -1,20 +1,29 @@
 """Baselines as template databases: the synthetic order service per (scale, seed, dirt), the twin of a
-profiled schema, or a copy of the user's own database."""
+profiled schema, or a copy of the user's own database.
 
-from datagen.dirt import Dirt
-from datagen.manifest import GENERATOR_VERSION
-from datagen.own_copy import build_copy
-from datagen.template import Dataset, build, info, list_templates
-from datagen.twin import build_twin, twin_info
+The names below are imported on first use (PEP 562), so a twin's loading process, which imports only
+datagen.twin's generator modules, does not pay for pandas and the rest at start-up."""
 
-__all__ = [
-    "Dirt",
-    "Dataset",
-    "build",
-    "info",
-    "list_templates",
-    "GENERATOR_VERSION",
-    "build_twin",
-    "twin_info",
-    "build_copy",
-]
+from __future__ import annotations
+
+import importlib
+
+_WHERE = {
+    "Dirt": "datagen.dirt",
+    "Dataset": "datagen.template",
+    "build": "datagen.template",
+    "info": "datagen.template",
+    "list_templates": "datagen.template",
+    "GENERATOR_VERSION": "datagen.manifest",
+    "build_twin": "datagen.twin.build",
+    "twin_info": "datagen.twin.build",
+    "build_copy": "datagen.own_copy",
+}
+
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'datagen' has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name]), name)

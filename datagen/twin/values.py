@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from common.errors import BadInput
@@ -184,6 +183,8 @@ def _histogram(plan: ColumnPlan, name: str) -> np.ndarray | None:
 
 def _parse(plan: ColumnPlan, name: str, texts_: list) -> np.ndarray:
     """PostgreSQL text output → float (times: days or microseconds since 1970); unparsable → NaN."""
+    import pandas as pd  # only histograms need it: a loading process without statistics starts without pandas
+
     if name != "time":
         return pd.to_numeric(pd.Series(texts_, dtype=object), errors="coerce").to_numpy(dtype=float)
     parsed = pd.to_datetime(pd.Series(texts_, dtype=object), utc=True, errors="coerce", format="ISO8601")
