@@ -29,6 +29,18 @@ def add_options(gen) -> None:
         "leave out the functions and indexes that need it; every substitution is listed in the manifest",
     )
     gen.add_argument("--json", metavar="FILE", help="twin with --info: write the whole manifest here as JSON")
+    gen.add_argument(
+        "--no-infer-references",
+        action="store_true",
+        help="twin: drop the profile's inferred references (the ones given to `rehearse profile` stay)",
+    )
+    gen.add_argument(
+        "--reference",
+        metavar="CHILD.COL=PARENT.COL",
+        action="append",
+        default=[],
+        help="twin: draw CHILD.COL from PARENT.COL's keys, replacing the profile's reference for it (repeatable)",
+    )
     for kind, metavar in DIRT.items():
         gen.add_argument(
             f"--dirt-{kind}",
@@ -63,6 +75,10 @@ def datagen_twin(args) -> int:
     from datagen.twin import summary
 
     profile = model.load(args.profile)  # bad input fails before a server is started
+    if args.no_infer_references or args.reference:
+        from datagen.profile import references
+
+        profile = references.revise(profile, not args.no_infer_references, args.reference)
     dirty = _dirt(args)
     config = RehearsalConfig(**_options(args, ("scale", "seed", "dsn", "postgres_bin")))
     server = dbserver.open_server(config.dsn, postgres_bin=config.postgres_bin)

@@ -12,7 +12,7 @@ import datagen
 import dbserver
 from common.errors import BadInput
 from datagen.profile import Column, Profile, Source, Table, from_server
-from datagen.profile.references import attach
+from datagen.profile.references import attach, revise
 from rehearse.cli import main
 
 SCHEMA = """
@@ -97,6 +97,27 @@ def test_the_command_line(source, tmp_path, capsys):
     assert main(["profile", "--production-dsn", source, "--reference", "notes.user_id", "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("FAILED: --reference notes.user_id") and err.count("\n") == 1
+
+
+def test_datagen_corrects_references_without_profiling_again(source, tmp_path, capsys):
+    """`rehearse datagen --profile` takes --no-infer-references and --reference, as `rehearse profile` does."""
+    profile = from_server(source, warn=lambda message: None)
+    assert _pairs(profile) == {
+        "public.order_items.order_id": "public.orders.order_id",
+        "public.notes.user_id": "public.users.id",
+    }
+    off = revise(profile, infer=False, given=["shipments.order_id=orders.order_id"])
+    assert _pairs(off) == {"public.shipments.order_id": "public.orders.order_id"}
+    moved = revise(profile, given=["notes.user_id=customers.customer_id"])
+    assert _pairs(moved) == {
+        "public.notes.user_id": "public.customers.customer_id",
+        "public.order_items.order_id": "public.orders.order_id",
+    }
+    assert _pairs(revise(off, infer=False)) == _pairs(off)  # a given reference outlives the off switch
+    path = profile.write(tmp_path / "profile.json")
+    assert main(["datagen", "--profile", str(path), "--reference", "notes.user_id=nowhere.id"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("FAILED: --reference notes.user_id=nowhere.id") and err.count("\n") == 1
 
 
 def test_leaf_partitions_are_neither_parents_nor_children():

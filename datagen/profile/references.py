@@ -26,6 +26,7 @@ from datagen.profile.model import Column, Profile, Reference, Table
 
 INTEGERS = ("smallint", "integer", "bigint")
 TEXTS = ("text", "character varying", "character")
+GIVEN = "given (--reference)"  # a Reference's evidence when a user named it
 SLACK = 0.10  # parent range widened by this share of its width, and its rows by this share
 
 
@@ -40,6 +41,18 @@ def attach(profile: Profile, infer: bool = True, given: Iterable[str] = ()) -> P
         inferred = _inferred(profile, keys, foreign | {(t, "*") for t in partitions})
         found += [r for r in inferred if (r.table, r.column) not in taken]
     return replace(profile, inferred_references=tuple(found))
+
+
+def revise(profile: Profile, infer: bool = True, given: Iterable[str] = ()) -> Profile:
+    """`profile` with its references corrected at build time (`rehearse datagen --profile`), without
+    profiling production again: when not `infer`, the inferred ones are dropped (given ones stay); each
+    of `given` is added, replacing whatever the profile had for that column."""
+    _, foreign, _ = _keys(profile.schema_sql)
+    added = [_given(profile, text, foreign) for text in given]
+    taken = {(r.table, r.column) for r in added}
+    kept = [r for r in profile.inferred_references or () if (r.table, r.column) not in taken]
+    kept = kept if infer else [r for r in kept if r.evidence == GIVEN]
+    return replace(profile, inferred_references=tuple(added + kept))
 
 
 def _inferred(profile: Profile, keys: dict[str, set[str]], foreign: set[tuple[str, str]]) -> list[Reference]:
@@ -132,7 +145,7 @@ def _given(profile: Profile, text: str, foreign: set[tuple[str, str]]) -> Refere
         raise BadInput(f"--reference {text}: the profile has no column {exc.args[0]}; {fix}") from None
     if child in foreign:
         raise BadInput(f"--reference {text}: {child[0]}.{child[1]} already has a foreign key; leave it out")
-    return Reference(*child, *parent, "given (--reference)")
+    return Reference(*child, *parent, GIVEN)
 
 
 def _column_of(profile: Profile, dotted: str) -> tuple[str, str]:
