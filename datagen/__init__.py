@@ -24,6 +24,11 @@ __all__ = list(_WHERE)
 
 
 def __getattr__(name: str):
-    if name not in _WHERE:
-        raise AttributeError(f"module 'datagen' has no attribute {name!r}")
-    return getattr(importlib.import_module(_WHERE[name]), name)
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    try:  # a submodule (datagen.profile, …), as `import datagen` used to make them attributes
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

@@ -10,6 +10,11 @@ __all__ = ["build_twin", "twin_info", "twin_name"]
 
 
 def __getattr__(name: str):
-    if name not in __all__:
-        raise AttributeError(f"module 'datagen.twin' has no attribute {name!r}")
-    return getattr(importlib.import_module("datagen.twin.build"), name)
+    if name in __all__:
+        return getattr(importlib.import_module("datagen.twin.build"), name)
+    try:  # a submodule (datagen.twin.chunk, …), as the eager import of build used to make them attributes
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
