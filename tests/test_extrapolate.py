@@ -8,6 +8,7 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import psycopg
 import pytest
 
@@ -251,3 +252,32 @@ def test_cli_bad_extrapolation_flags_fail_in_one_line(backfill, capsys, flags, m
     assert main(["run", str(backfill), *flags]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "sql, models",
+    [
+        ("ALTER TABLE order_items ADD CONSTRAINT c CHECK (quantity > 0)", ("linear",)),  # one scan, no sort
+        ("CREATE INDEX i ON orders (created_at)", ("linear", "nlogn")),  # a sort: n log n competes
+        ("UPDATE orders SET order_status = 'x'", ("linear", "nlogn")),
+    ],
+)
+def test_a_check_validation_is_fitted_linear_only(sql, models):
+    from rehearse.extrapolate.points import xy
+
+    # rows ×3 per scale, times growing like n log n: a check validation must still be linear
+    rows = np.array([1e5, 3e5, 1e6])
+    group = pd.DataFrame(
+        dict(
+            index=1,
+            sql=sql,
+            table="public.orders",
+            rows=rows,
+            duration_ms=rows * np.log(rows) / 1e4,
+            lock_hold_ms=rows * np.log(rows) / 1e4,
+            reads_all=True,
+            hold_reads_all=True,
+        )
+    )
+    for metric in ("duration", "lock_hold"):
+        assert xy(group, metric)[2] == models
