@@ -8,20 +8,12 @@ import pytest
 
 from rehearse.extrapolate import busy, projection
 from rehearse.measure import host
+from tests.projections import at_ten_times
 
 PSI_TEXT = (
     "some avg10=88.63 avg60=78.25 avg300=70.50 total=9312111715\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
 )
-P = dict(
-    extrapolation_factor=10.0,
-    rows=10**7,
-    table="public.orders",
-    rehearsed_rows=10**6,
-    low_ms=1000.0,
-    high_ms=2000.0,
-    hold_low_ms=1100.0,
-    hold_high_ms=2100.0,
-)
+P = at_ten_times(hold_low_ms=1100.0, hold_high_ms=2100.0)
 
 
 def test_the_pressure_stall_total_is_read_in_seconds():

@@ -21,6 +21,7 @@ from rehearse.extrapolate import production as prod
 from rehearse.extrapolate import scales as extrapolate
 from rehearse.measure.result import load
 from rehearse.present.plots import extrapolation as extrapolation_plot
+from tests.projections import at_ten_times
 
 N = np.array([2e4, 4e4, 8e4, 1.6e5])
 TINY = dict(warmup=0.3, cooldown=0.3, rate=50, clients=4)
@@ -54,6 +55,18 @@ def test_the_interval_contains_the_truth_on_noisy_data(truth):
         low, high = fit.interval(2e6)
         inside += low <= truth(2e6) <= high
     assert inside / 200 >= 0.85  # a 90 % interval: it must cover n log n even when linear is chosen
+
+
+def test_a_preferred_model_wins_only_where_the_scales_cannot_tell():
+    # n log n truth over three scales ×3 apart, the smallest 10 % slow: linear fits nearly as well and, simpler, wins
+    rows = np.array([1e5, 3e5, 1e6])
+    y = 1e-3 * rows * np.log(rows) * np.array([1.1, 1.0, 1.0])
+    plain, preferred = _fit.fit(rows, y, ("linear", "nlogn")), _fit.fit(rows, y, ("linear", "nlogn"), "nlogn")
+    assert plain.model == "linear" and preferred.model == "nlogn"
+    assert [a.model for a in preferred.alternatives] == ["linear"]  # the interval still spans linear
+    assert preferred.predict(1e7) > plain.predict(1e7)
+    # exactly linear points: n log n is not close, so the preference does not overrule the data
+    assert _fit.fit(rows, 3.0 + 0.02 * rows, ("linear", "nlogn"), "nlogn").model == "linear"
 
 
 def test_zero_times_fit_a_zero_constant():
@@ -120,6 +133,8 @@ def test_run_scales_fits_and_projects_to_sf1(scaled):
     assert set(scaled.fits["metric"]) == {"duration", "lock_hold"}
     assert set(scaled.fits["model"]) <= set(_fit.MODELS) and set(scaled.fits["table"].dropna()) == {"public.orders"}
     assert scaled.projection(1)["table"] is None and scaled.projection(1)["model"] == "constant"  # SELECT 1
+    # the UPDATE writes every row, so each row version goes into the btrees: it prefers n log n; SELECT 1 not
+    assert scaled.points.groupby("index")["btree"].all().to_dict() == {1: False, 2: True}
     p = scaled.projection(2)
     assert p["table"] == "public.orders" and p["rows"] == 10_000_000 and p["rows_source"] == "SF 1"
     assert p["low_ms"] <= p["duration_ms"] <= p["high_ms"] and p["hold_low_ms"] <= p["hold_ms"] <= p["hold_high_ms"]
@@ -143,16 +158,7 @@ def test_projection_grows_with_rows_and_warns_only_far_out(scaled):
 
 
 def test_rehearsals_that_disagree_are_flagged():
-    p = dict(
-        extrapolation_factor=10.0,
-        rows=10**7,
-        table="public.orders",
-        rehearsed_rows=10**6,
-        low_ms=1000.0,
-        high_ms=2000.0,
-        hold_low_ms=1000.0,
-        hold_high_ms=2000.0,
-    )
+    p = at_ten_times()
     assert extrapolate._warning(p) is None
     assert "do not follow one curve" in extrapolate._warning({**p, "high_ms": 9000.0})
     cached = {**p, "rehearsed_bytes": 170 * 2**20, "bytes": 1700 * 2**20}
@@ -281,3 +287,23 @@ def test_a_check_validation_is_fitted_linear_only(sql, models):
     )
     for metric in ("duration", "lock_hold"):
         assert xy(group, metric)[2] == models
+
+
+@pytest.mark.parametrize(
+    "sql, writes_all, prefer",
+    [
+        ("ALTER TABLE order_items ADD CONSTRAINT c CHECK (quantity > 0)", False, None),  # reads only
+        ("CREATE INDEX CONCURRENTLY i ON orders (created_at)", False, "nlogn"),  # sorts its rows
+        ("ALTER TABLE orders ADD PRIMARY KEY (order_id)", False, "nlogn"),  # builds a btree
+        ("UPDATE orders SET order_status = 'x'", True, "nlogn"),  # each new row version into every btree
+    ],
+)
+def test_statements_that_sort_or_fill_btrees_prefer_n_log_n(sql, writes_all, prefer):
+    from rehearse.extrapolate.points import xy
+
+    rows = np.array([1e5, 3e5, 1e6])
+    btree = writes_all or prefer is not None
+    group = pd.DataFrame(
+        dict(sql=sql, table="public.orders", rows=rows, duration_ms=rows / 1e3, lock_hold_ms=rows / 1e3)
+    ).assign(reads_all=True, hold_reads_all=True, btree=btree, hold_btree=btree)
+    assert [xy(group, metric)[3] for metric in ("duration", "lock_hold")] == [prefer, prefer]

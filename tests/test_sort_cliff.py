@@ -6,6 +6,7 @@ import psycopg
 import pytest
 
 from rehearse.extrapolate import projection, sort
+from tests.projections import at_ten_times
 
 MB = 2**20
 
@@ -49,16 +50,7 @@ def test_crossing_is_detected_only_between_the_largest_rehearsal_and_production(
 def test_a_crossing_widens_the_high_end_and_names_the_factor():
     p = dict(high_ms=1000.0, hold_high_ms=1200.0)
     assert sort.widen(p) == dict(high_ms=1000.0 * sort.SPILL_FACTOR, hold_high_ms=1200.0 * sort.SPILL_FACTOR)
-    base = dict(
-        extrapolation_factor=10.0,
-        rows=10**8,
-        table="public.orders",
-        rehearsed_rows=10**7,
-        low_ms=900.0,
-        high_ms=1000.0,
-        hold_low_ms=900.0,
-        hold_high_ms=1000.0,
-    )
+    base = at_ten_times(rows=10**8, low_ms=900.0, high_ms=1000.0)
     assert projection.warning(base) is None
     text = projection.warning({**base, "sort_spills_at_rows": 10_485_760})
     assert f"index build sort spills past maintenance_work_mem at ~10,485,760 rows: ×{sort.SPILL_FACTOR:.1f}" in text

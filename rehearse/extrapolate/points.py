@@ -2,6 +2,7 @@
 
 Each statement (matched by index across scales) is fitted against the rows of the table it touches: the
 largest dataset table among the relations it locked, scanned or rewrote (and the locks the parser expects).
+A statement that builds an index or writes every row is marked `btree`: its work grows as n log n (fit.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import pandas as pd
 from rehearse.analysis.summary import statement_impact
 from rehearse.extrapolate import fit as _fit
 from rehearse.extrapolate.inner import inner_query
+from rehearse.extrapolate.sort import index_build
 
 METRICS = {"duration": "duration_ms", "lock_hold": "lock_hold_ms"}
 
@@ -25,7 +27,10 @@ def points(results, expected: dict) -> pd.DataFrame:
         impact["table_rows"] = [sizes] * len(impact)
         impact["reads_all"] = impact["scanned"] | impact["rewrote"]
         impact["writes_all"] = impact["rewrote"] | impact["scanned"] & impact["rows"].fillna(0).gt(0)
-        for kind in ("reads_all", "writes_all"):
+        impact["btree"] = impact["writes_all"] | impact["sql"].map(
+            lambda sql: isinstance(sql, str) and index_build(sql) is not None
+        )
+        for kind in ("reads_all", "writes_all", "btree"):
             impact[f"hold_{kind}"] = _held_over(impact, result.statements, kind)
         frames.append(impact)
     points = pd.concat(frames, ignore_index=True)
@@ -47,6 +52,8 @@ def points(results, expected: dict) -> pd.DataFrame:
             "hold_reads_all",
             "writes_all",
             "hold_writes_all",
+            "btree",
+            "hold_btree",
         ],
     ]
 
@@ -76,17 +83,21 @@ def _largest(group: pd.DataFrame) -> str | None:
 
 
 def xy(group: pd.DataFrame, metric: str):
-    """Points and candidate models. No table touched: rows do not matter, only a constant fits (n = 1).
-    A whole-table read or rewrite cannot take constant time: then only linear and n log n compete. A CHECK
-    validation is one sequential scan testing each row (no sort, no index to maintain): linear only, as
-    three small scales' timings would otherwise pick n log n from their noise (+37 % at SF 1 once)."""
+    """Points, candidate models and the preferred one, as `fit.fit` takes them. No table touched: rows do not
+    matter, only a constant fits (n = 1). A whole-table read or rewrite cannot take constant time: then only
+    linear and n log n compete. A CHECK validation is one sequential scan testing each row (no sort, no index
+    to maintain): linear only, as three small scales' timings would otherwise pick n log n from their noise
+    (+37 % at SF 1 once). A statement (or a lock held through one) that builds an index or writes every row
+    prefers n log n where the scales cannot tell it from linear."""
     if not table_of(group):
-        return np.ones(len(group)), group[METRICS[metric]].to_numpy(float), ("constant",)
-    reads = group["reads_all" if metric == "duration" else "hold_reads_all"].any()
+        return np.ones(len(group)), group[METRICS[metric]].to_numpy(float), ("constant",), None
+    held = "" if metric == "duration" else "hold_"
+    reads = group[f"{held}reads_all"].any()
     models = _fit.MODELS[1:] if reads else _fit.MODELS
     if reads and "sql" in group and _scans_only(group["sql"].iloc[0]):
         models = ("linear",)
-    return group["rows"].to_numpy(float), group[METRICS[metric]].to_numpy(float), models
+    prefer = "nlogn" if group.get(f"{held}btree", pd.Series(False)).any() else None
+    return group["rows"].to_numpy(float), group[METRICS[metric]].to_numpy(float), models, prefer
 
 
 def _scans_only(sql: str) -> bool:
