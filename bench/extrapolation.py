@@ -6,8 +6,13 @@ migration is rehearsed at the small scales, projected to the exact row counts of
 and then rehearsed at the large scale. Reported per case: the duration of its heaviest statement and the
 lock hold of its longest-held lock, predicted (with the 90 % interval) against measured. Target: ±25 %.
 
+One pass measures one prediction per case and metric, and this machine's speed drifts by tens of percent
+from one minute to the next: the same SF 1 statement measured in two passes differs by as much as a
+prediction may miss. `--passes N` runs the whole benchmark N times and reports each pass's score, the
+score over all passes, and per case the spread of the measured SF 1 times (the truth's own repeatability).
+
     .venv/bin/python bench/extrapolation.py [--scales 0.01,0.03,0.1] [--production-scale 1] [--repeat 1]
-        [--cases 1,3] [--note "run conditions"] [--save | --append "heading"]
+        [--passes 1] [--cases 1,3] [--note "run conditions"] [--save | --append "heading"]
 """
 
 from __future__ import annotations
@@ -189,7 +194,8 @@ RI_CHECK = (
 
 
 def markdown(table: pd.DataFrame, scales, production_scale: float, minutes: float, repeat: int, note: str = "") -> str:
-    shown = table.assign(
+    passes = table["pass"].nunique()
+    shown = table.drop(columns=[] if passes > 1 else ["pass"]).assign(
         **{
             "predicted s": table["predicted s"].map("{:.2f}".format),
             "measured s": table["measured s"].map("{:.2f}".format),
@@ -205,6 +211,8 @@ def markdown(table: pd.DataFrame, scales, production_scale: float, minutes: floa
     body = "".join("| " + " | ".join(str(v) for v in row) + " |\n" for row in shown.itertuples(index=False))
     within = (table["error %"].abs() <= 100 * TARGET).sum()
     misses = table[table["error %"].abs() > 100 * TARGET]
+    per_pass = table.groupby("pass")["error %"].apply(lambda e: f"{int((e.abs() <= 100 * TARGET).sum())} of {len(e)}")
+    passes_text = f" ({passes} passes: {', '.join(per_pass)}, by pass)" if passes > 1 else ""
     return (
         f"# Extrapolation to production size\n\n"
         f"A shared machine: {os.cpu_count()} cores (other sessions' work ran alongside), Python "
@@ -213,7 +221,7 @@ def markdown(table: pd.DataFrame, scales, production_scale: float, minutes: floa
         f"SF {production_scale:g} measured in the same run ({minutes:.0f} min in all{note and '; ' + note})"
         f"{f'; every scale rehearsed {repeat}×, the fastest run kept' if repeat > 1 else ''}. Traffic "
         f"{TRAFFIC['rate']:g} tx/s, {TRAFFIC['clients']} clients. Error = (predicted − measured) / measured; "
-        f"target ±{100 * TARGET:.0f} %: **{within} of {len(table)}** within; misses inside their own 90 % "
+        f"target ±{100 * TARGET:.0f} %: **{within} of {len(table)}** within{passes_text}; misses inside their own 90 % "
         f"interval: **{int(misses['in interval'].sum())} of {len(misses)}**. `load`: the 1-minute load "
         f"average after the small rehearsals / after the large one (the machine is shared). `warned`: the "
         f"projection's own warnings (cache: the table outgrows shared_buffers/4 between rehearsal and "
@@ -230,9 +238,32 @@ def markdown(table: pd.DataFrame, scales, production_scale: float, minutes: floa
         f"`large runs`: rehearsals of the large scale it took to measure one whose migration completed (the "
         f"foreign-key case can deadlock with the traffic; a failed run measures nothing)."
         f"\n\n{header}{body}\n"
+        f"{repeatability(table) if passes > 1 else ''}"
         f"Foreign-key validation plan (as PostgreSQL runs the check): "
         f"{validation_plans((*scales, production_scale))}.\n"
     )
+
+
+def repeatability(table: pd.DataFrame) -> str:
+    """Per case and metric over the passes: the measured large-scale times (the truth's own spread) and the
+    predictions, as min – max and the coefficient of variation."""
+    lines = [
+        "Repeatability over the passes (the same case measured again minutes later; cv = standard deviation / "
+        "mean):\n\n| case | metric | measured s, min – max | measured cv | predicted s, min – max | "
+        "predicted cv | within ±25 % |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+    ]
+    for (case, metric), group in table.groupby(["case", "metric"], sort=False):
+        measured, predicted = group["measured s"], group["predicted s"]
+        hits = int((group["error %"].abs() <= 100 * TARGET).sum())
+        lines.append(
+            f"| {case} | {metric} | {measured.min():.2f} – {measured.max():.2f} | {_cv(measured):.0%} | "
+            f"{predicted.min():.2f} – {predicted.max():.2f} | {_cv(predicted):.0%} | {hits} of {len(group)} |\n"
+        )
+    return "".join(lines) + "\n"
+
+
+def _cv(values: pd.Series) -> float:
+    return float(values.std(ddof=1) / values.mean()) if len(values) > 1 and values.mean() else 0.0
 
 
 def main() -> None:
@@ -241,6 +272,7 @@ def main() -> None:
     parser.add_argument("--production-scale", type=float, default=1.0)
     parser.add_argument("--cases", help=f"comma-separated case numbers (1-{len(CASES)}), default all")
     parser.add_argument("--repeat", type=int, default=1, help="rehearse each scale N times, keep the fastest")
+    parser.add_argument("--passes", type=int, default=1, help="run the whole benchmark N times, score each pass")
     parser.add_argument("--note", default="", help="a sentence on the run's conditions, written beside the timing")
     parser.add_argument("--save", action="store_true", help=f"write {RESULTS.name}")
     parser.add_argument("--append", metavar="TITLE", help=f"add the table to {RESULTS.name} under this heading")
@@ -249,9 +281,11 @@ def main() -> None:
     chosen = [list(CASES.items())[int(i) - 1] for i in args.cases.split(",")] if args.cases else CASES.items()
     started, rows = time.time(), []
     with tempfile.TemporaryDirectory() as tmp:
-        for name, sql in chosen:
-            rows += bench_case(name, sql, scales, args.production_scale, Path(tmp), args.repeat)
-            print(pd.DataFrame(rows[-2:]).round(2).to_string(index=False), flush=True)
+        for number in range(1, args.passes + 1):
+            for name, sql in chosen:
+                found = bench_case(name, sql, scales, args.production_scale, Path(tmp), args.repeat)
+                rows += [{"pass": number, **row} for row in found]
+                print(pd.DataFrame(rows[-2:]).round(2).to_string(index=False), flush=True)
     table = pd.DataFrame(rows)
     text = markdown(table, scales, args.production_scale, (time.time() - started) / 60, args.repeat, args.note)
     print(text)
