@@ -107,7 +107,7 @@ HEADER = (
 def render(rows: list[dict], cost: dict, load: tuple[str, str], repeat: int) -> str:
     yes = lambda ok: "yes" if ok else "NO"  # noqa: E731
     lines = [
-        f"Ran on a shared 2-core machine (other engineers' benchmarks running beside it; load average {load[0]} "
+        f"Ran on a shared 2-core machine (other sessions may run beside it: the load average was {load[0]} "
         f"at the start, {load[1]} at the end), {repeat} rehearsals per case, 200 tx/s, 8 clients.",
         "",
         HEADER,
