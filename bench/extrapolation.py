@@ -215,7 +215,7 @@ def markdown(table: pd.DataFrame, scales, production_scale: float, minutes: floa
     passes_text = f" ({passes} passes: {', '.join(per_pass)}, by pass)" if passes > 1 else ""
     return (
         f"# Extrapolation to production size\n\n"
-        f"A shared machine: {os.cpu_count()} cores (other sessions' work ran alongside), Python "
+        f"A shared machine: {os.cpu_count()} cores (other sessions may run beside it), Python "
         f"{platform.python_version()}; rehearsed at SF "
         f"{', '.join(f'{s:g}' for s in scales)}, projected to SF {production_scale:g}'s exact row counts, then "
         f"SF {production_scale:g} measured in the same run ({minutes:.0f} min in all{note and '; ' + note})"
