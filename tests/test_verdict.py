@@ -226,6 +226,15 @@ def test_projection_to_production_size_raises_the_level():
     assert v.level == "red" and "projected 30.0 s at production size" in v.reasons[0]
 
 
+def test_a_hold_through_a_backfill_names_the_backfills_model():
+    from rehearse.verdicts.rules_dynamic import model_of_hold
+
+    add_column = dict(index=1, duration_ms=5.0, model="constant")  # catalogue only: its own time is flat
+    backfill = dict(index=2, duration_ms=138_000.0, model="nlogn")  # holds ADD COLUMN's lock till COMMIT
+    assert model_of_hold([add_column, backfill], 1) == "statement 2's nlogn"
+    assert model_of_hold([backfill], 2) == "nlogn" and model_of_hold([dict(add_column, model=None)], 1) is None
+
+
 def test_thresholds_from_a_user_file(tmp_path):
     mine = tmp_path / "t.toml"
     mine.write_text("red_hold_ms = 40\n")

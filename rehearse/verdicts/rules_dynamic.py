@@ -79,7 +79,7 @@ def _hold(ctx: Context, s: dict) -> list[Hit]:
 
 
 def _projected_hold(ctx: Context, s: dict):
-    """(ms, low, high, model) the lock would be held at production size: the projected durations of this
+    """(ms, low, high, model, size) the lock would be held at production size: the projected durations of this
     statement and of the rest of its transaction, which keeps the lock until COMMIT; None without one."""
     index, st = s["index"], ctx.statements.get(s["index"])
     span = (
@@ -100,7 +100,17 @@ def _projected_hold(ctx: Context, s: dict):
             for i in span
         )
 
-    return total("duration_ms"), total("low_ms"), total("high_ms"), shown[0].get("model"), _size(shown[0])
+    return total("duration_ms"), total("low_ms"), total("high_ms"), model_of_hold(shown, index), _size(shown[0])
+
+
+def model_of_hold(shown: list[dict], index: int) -> str | None:
+    """The model behind most of a projected hold: that of the statement projected to take longest in the
+    span (an ADD COLUMN's hold is its backfill UPDATE's time), named with its index when it is another."""
+    longest = max(shown, key=lambda p: p.get("duration_ms") or 0.0)
+    model = longest.get("model")
+    if not model or longest.get("index", index) == index:
+        return model
+    return f"statement {longest['index']}'s {model}"
 
 
 def _size(p: dict) -> str:
