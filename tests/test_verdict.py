@@ -227,7 +227,7 @@ def test_projection_to_production_size_raises_the_level():
 
 
 def test_a_hold_through_a_backfill_names_the_backfills_model():
-    from rehearse.verdicts.rules_dynamic import model_of_hold
+    from rehearse.verdicts.projected import model_of_hold
 
     add_column = dict(index=1, duration_ms=5.0, model="constant")  # catalogue only: its own time is flat
     backfill = dict(index=2, duration_ms=138_000.0, model="nlogn")  # holds ADD COLUMN's lock till COMMIT

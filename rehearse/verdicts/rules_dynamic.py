@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from common.text import human_ms
 from rehearse.sql import locks as lockmodes
+from rehearse.verdicts import projected
 from rehearse.verdicts.background import DEADLOCK_VICTIM, background_states
 from rehearse.verdicts.base import Hit, Thresholds
 from rehearse.verdicts.rules_static import holds_access_exclusive
@@ -55,8 +56,8 @@ def _hold(ctx: Context, s: dict) -> list[Hit]:
     mode, th = s.get("strongest_lock"), ctx.thresholds
     if not mode or not lockmodes.blocks_writes(mode):
         return []
-    measured, projected = s.get("lock_hold_ms") or 0.0, _projected_hold(ctx, s)
-    level = th.level(max(measured, projected[0] if projected else 0.0), th.amber_hold_ms, th.red_hold_ms)
+    measured, at_size = s.get("lock_hold_ms") or 0.0, projected.hold(ctx, s)
+    level = th.level(max(measured, at_size[0] if at_size else 0.0), th.amber_hold_ms, th.red_hold_ms)
     if level == "green":
         return []
     relation = _relation(ctx, s, mode)
@@ -71,62 +72,11 @@ def _hold(ctx: Context, s: dict) -> list[Hit]:
         Hit(
             fid,
             level,
-            f"holds {mode} on {relation} for {duration(measured)}{_projected(projected)}: {felt}",
+            f"holds {mode} on {relation} for {duration(measured)}{projected.quoted(at_size)}: {felt}",
             s["index"],
-            detail=dict(mode=mode, relation=relation, hold_ms=measured, projected_ms=projected and projected[0]),
+            detail=dict(mode=mode, relation=relation, hold_ms=measured, projected_ms=at_size and at_size[0]),
         )
     ]
-
-
-def _projected_hold(ctx: Context, s: dict):
-    """(ms, low, high, model, size) the lock would be held at production size: the projected durations of this
-    statement and of the rest of its transaction, which keeps the lock until COMMIT; None without one."""
-    index, st = s["index"], ctx.statements.get(s["index"])
-    span = (
-        [index]
-        if not st or not st.transaction
-        else sorted(i for i, o in ctx.statements.items() if o.transaction == st.transaction and i >= index)
-    )
-    shown = [ctx.projection[i] for i in span if i in ctx.projection]
-    if not shown:
-        return None
-    measured = {x["index"]: x.get("duration_ms") or 0.0 for x in ctx.data.get("statements", [])}
-
-    def total(key):
-        return sum(
-            ctx.projection[i].get(key, ctx.projection[i]["duration_ms"])
-            if i in ctx.projection
-            else measured.get(i, 0.0)
-            for i in span
-        )
-
-    return total("duration_ms"), total("low_ms"), total("high_ms"), model_of_hold(shown, index), _size(shown[0])
-
-
-def model_of_hold(shown: list[dict], index: int) -> str | None:
-    """The model behind most of a projected hold: that of the statement projected to take longest in the
-    span (an ADD COLUMN's hold is its backfill UPDATE's time), named with its index when it is another."""
-    longest = max(shown, key=lambda p: p.get("duration_ms") or 0.0)
-    model = longest.get("model")
-    if not model or longest.get("index", index) == index:
-        return model
-    return f"statement {longest['index']}'s {model}"
-
-
-def _size(p: dict) -> str:
-    """'200,000,000 rows in public.orders, from one scale; ' or '' when the projection does not say."""
-    if not p.get("rows") or not p.get("table"):
-        return ""
-    basis = ", from one scale" if p.get("basis") else ""
-    return f"{p['rows']:,} rows in {p['table']}{basis}; "
-
-
-def _projected(projected) -> str:
-    if not projected:
-        return ""
-    ms, low, high, model, size = projected
-    how = f", {model} model" if model else ""
-    return f" here, projected {duration(ms)} at production size ({size}{duration(low)}–{duration(high)}{how})"
 
 
 def _relation(ctx: Context, s: dict, mode: str) -> str:
@@ -143,12 +93,12 @@ def _rewrite(ctx: Context, s: dict) -> list[Hit]:
     rewritten = s.get("rewritten") or []
     shown = ", ".join(rewritten[:3]) + (f" and {len(rewritten) - 3} more" if len(rewritten) > 3 else "")
     p = ctx.projection.get(s["index"])
-    projected = (p["duration_ms"], p["low_ms"], p["high_ms"], p.get("model"), _size(p)) if p else None
+    at_size = (p["duration_ms"], p["low_ms"], p["high_ms"], p.get("model"), projected.size(p)) if p else None
     return [
         Hit(
             "R001-table-rewrite",
             "amber",
-            f"rewrote {shown} in {duration(s.get('duration_ms'))}{_projected(projected)}: the copy grows with the table",
+            f"rewrote {shown} in {duration(s.get('duration_ms'))}{projected.quoted(at_size)}: the copy grows with the table",
             s["index"],
         )
     ]
@@ -201,14 +151,14 @@ def _backfill(ctx: Context, s: dict) -> list[Hit]:
     holder = holds_access_exclusive(list(ctx.statements.values()), st, table) if st else None
     if not (big or holder):
         return []
-    measured, projected, th = s.get("duration_ms") or 0.0, _projected_hold(ctx, s), ctx.thresholds
-    took = max(measured, projected[0] if projected else 0.0)
+    measured, at_size, th = s.get("duration_ms") or 0.0, projected.hold(ctx, s), ctx.thresholds
+    took = max(measured, at_size[0] if at_size else 0.0)
     # Under an AccessExclusiveLock the backfill's time is everyone's wait: judge it like a lock hold.
     level = th.level(took, th.amber_hold_ms, th.red_hold_ms) if holder else "green"
     if level == "green" and not big:
         return []
     share = f" ({rows / size:.0%} of {table})" if size else f" of {table}"
-    reason = f"changed {rows:,} rows{share} in one transaction in {duration(measured)}{_projected(projected)}"
+    reason = f"changed {rows:,} rows{share} in one transaction in {duration(measured)}{projected.quoted(at_size)}"
     if holder:
         reason += f", all the while statement {holder.index} held AccessExclusiveLock on {table}"
     return [
