@@ -54,9 +54,6 @@ CASES = {
     "concurrent index build (CREATE INDEX CONCURRENTLY)": "CREATE INDEX CONCURRENTLY orders_currency_idx "
     "ON orders (currency, order_status);",
 }
-WRITES = ("table rewrite", "full-table backfill")  # cases writing every row: the cache cliff shows in them
-
-
 ATTEMPTS = 3  # a large rehearsal whose migration failed (a deadlock with the traffic) measured nothing: rerun
 
 

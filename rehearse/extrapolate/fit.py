@@ -21,7 +21,7 @@ How a fit is made (numpy only):
 * Among close models the caller may name the one the statement's work follows (`prefer`): an index build
   sorts (n log n), and an UPDATE or rewrite of every row inserts each row into the table's B-trees (a descent
   of log n pages each, past the cache a read too). Choosing linear there, because it is simpler, under-
-  predicted such statements at 10× by 12–28 % on bench/extrapolation.py, always low.
+  predicted such statements at 10× by 7–28 % on bench/extrapolation.py, always low.
 """
 
 from __future__ import annotations
